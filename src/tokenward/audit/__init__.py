@@ -1,0 +1,1 @@
+"""The audit trail: event names, records, the hash chain."""

@@ -1,0 +1,35 @@
+"""Stable names of audit events (SPEC A1) and their outcomes.
+
+The values are part of the product's interface: filters, exports and SIEM rules use
+them. Add members; never rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditEvent(enum.StrEnum):
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    TOKEN_ROTATED = "token_rotated"
+    TOKEN_EXPIRED = "token_expired"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    USER_PASSWORD_SET = "user_password_set"
+    GROUP_CREATED = "group_created"
+    GROUP_UPDATED = "group_updated"
+    GROUP_DELETED = "group_deleted"
+    GROUP_MEMBER_ADDED = "group_member_added"
+    GROUP_MEMBER_REMOVED = "group_member_removed"
+    PERMISSION_CHANGED = "permission_changed"
+    ADMIN_BOOTSTRAPPED = "admin_bootstrapped"
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    FAILURE = "failure"

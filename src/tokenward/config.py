@@ -1,0 +1,144 @@
+"""Typed settings from `TOKENWARD_…` variables and an optional TOML file.
+
+Precedence, highest first: values passed in code, environment variables, the TOML
+file named by `TOKENWARD_CONFIG`, the defaults below. Every setting is documented
+with its default in docs/configuration.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tokenward.errors import ConfigurationError
+
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are `SecretStr`: their repr hides them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOKENWARD_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("tokenward-data"),
+        description="Directory for the SQLite database and the generated instance secret.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database; empty means SQLite in `data_dir`. "
+            "PostgreSQL: postgresql+psycopg://user@host/db."
+        ),
+    )
+    instance_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key for token digests (at least 32 characters). Required with PostgreSQL; "
+            "generated into `data_dir` with SQLite when unset."
+        ),
+    )
+    instance_secret_file: Path | None = Field(
+        default=None,
+        description="Read the instance secret from this file instead (e.g. a mounted secret).",
+    )
+    token_prefix: str = Field(
+        default="tw",
+        description="Prefix of every token of this instance: 2-16 lowercase letters or digits.",
+    )
+    default_token_lifetime_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Lifetime of a new token when its creator names none.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(
+        default=8080, ge=1, le=65535, description="Port `serve` listens on."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json` for production, `console` for people."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Lowest level of log events written."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="How long SQLite waits for a lock before giving up, in milliseconds.",
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve the OpenAPI document and its browsable page under /api/v1.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("TOKENWARD_CONFIG")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise ConfigurationError(
+                    f"TOKENWARD_CONFIG names {path}, which is not a file"
+                )
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+        return tuple(sources)
+
+    @field_validator("token_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not PREFIX_PATTERN.fullmatch(value):
+            raise ValueError(
+                "must be 2-16 lowercase letters or digits, starting with a letter"
+            )
+
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use, with the SQLite default filled in."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tokenward.db').resolve()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one clear configuration error."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"TOKENWARD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

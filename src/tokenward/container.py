@@ -1,0 +1,47 @@
+"""The services of one tokenward instance, wired once from the settings.
+
+The web app and the CLI both build one of these and call only its services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tokenward.clock import Clock, SystemClock
+from tokenward.config import Settings
+from tokenward.db import Database
+from tokenward.directory.services import DirectoryService
+from tokenward.instance import InstanceSecret, load_instance_secret
+from tokenward.policies.bootstrap import BootstrapService
+from tokenward.policies.services import PermissionService
+from tokenward.tokens.services import TokenService
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        instance_secret: InstanceSecret | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.instance_secret = instance_secret or load_instance_secret(settings)
+        self.db = Database(
+            settings.resolved_database_url,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+        self.directory = DirectoryService(self.db, self.clock)
+        self.permissions = PermissionService(self.db, self.clock)
+        self.bootstrap = BootstrapService(self.db, self.clock)
+        self.tokens = TokenService(
+            self.db,
+            self.clock,
+            self.instance_secret,
+            prefix=settings.token_prefix,
+            default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()

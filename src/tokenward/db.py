@@ -1,0 +1,161 @@
+"""Engines, sessions and the declarative base shared by every domain.
+
+SQLite (the embedded default) runs in WAL mode with `synchronous=FULL`, so a commit
+survives power loss, and a busy timeout. Transactions that write start with
+`BEGIN IMMEDIATE` there: a deferred transaction that reads and then writes fails at
+once with SQLITE_BUSY if another connection committed in between, whatever the busy
+timeout. PostgreSQL needs neither trick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+from tokenward.clock import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back as an aware datetime.
+
+    SQLite keeps no zone, so values come back naive; this type makes both databases
+    hand the services the same thing.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use tokenward.clock")
+        utc = value.astimezone(dt.UTC)
+
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def async_url(url: str) -> str:
+    """Name the async driver for a URL given with a plain or sync scheme."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+
+    return parsed.render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The same URL with a synchronous driver, for Alembic."""
+    parsed = make_url(async_url(url))
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite+pysqlite")
+
+    return parsed.render_as_string(hide_password=False)
+
+
+def prepare_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite file, readable by its owner only."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+class Database:
+    """The engines of one database and the two kinds of session the services use."""
+
+    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000) -> None:
+        self.url = async_url(url)
+        prepare_sqlite_directory(self.url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self._reader = self._sqlite_engine(sqlite_busy_timeout_ms, immediate=False)
+            self._writer = self._sqlite_engine(sqlite_busy_timeout_ms, immediate=True)
+        else:
+            self._reader = create_async_engine(self.url, pool_pre_ping=True)
+            self._writer = self._reader
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine for writes (and, on PostgreSQL, for everything)."""
+        return self._writer
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; it is rolled back, never committed."""
+        async with self._read_sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits when the block ends, or rolls back on error."""
+        async with self._write_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self._reader.dispose()
+        if self._writer is not self._reader:
+            await self._writer.dispose()
+
+    def _sqlite_engine(self, busy_timeout_ms: int, *, immediate: bool) -> AsyncEngine:
+        path = make_url(self.url).database or ""
+        # An in-memory database exists per connection; share nothing across a pool.
+        pool: dict[str, Any] = (
+            {"poolclass": NullPool} if path in ("", ":memory:") else {}
+        )
+        engine = create_async_engine(
+            self.url, connect_args={"isolation_level": None}, **pool
+        )
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine

@@ -1,0 +1,38 @@
+"""Local passwords, hashed with argon2id, for the web UI sign-in only.
+
+The gate never checks these: a password KDF costs tens of milliseconds on purpose,
+which is right for a person signing in and ruinous for every API call.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tokenward.errors import InvalidInputError
+
+MINIMUM_LENGTH = 12
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MINIMUM_LENGTH:
+        raise InvalidInputError(
+            f"a password needs at least {MINIMUM_LENGTH} characters", field="password"
+        )
+
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """A random password of 20 URL-safe characters (about 120 bits)."""
+    return secrets.token_urlsafe(15)

@@ -1,0 +1,1 @@
+"""Policies: permissions now; lifetimes, networks, scopes and requests to come."""

@@ -1,0 +1,1 @@
+"""Tokens: their format, their digest and their lifecycle."""

@@ -1,0 +1,431 @@
+"""The token lifecycle (SPEC T5): create, list, revoke, rotate, and authenticate the
+callers of tokenward's own API.
+
+Permission rules live here, so no route or command can skip them. A token the actor
+may not see is reported exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.audit.events import AuditEvent
+from tokenward.audit.services import AuditEntry, Origin, append
+from tokenward.clock import Clock
+from tokenward.db import Database
+from tokenward.directory.models import User
+from tokenward.directory.services import find_user
+from tokenward.errors import AuthenticationError, InvalidInputError
+from tokenward.instance import InstanceSecret
+from tokenward.policies.permissions import Actor, Permission, require
+from tokenward.policies.services import actor_for
+from tokenward.tokens import attributes, format
+from tokenward.tokens.attributes import Scope, Tier
+from tokenward.tokens.digest import token_digest
+from tokenward.tokens.errors import TokenNotActiveError, TokenNotFoundError
+from tokenward.tokens.models import Token
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSpec:
+    """What a creator asks for; validated and normalised by the service."""
+
+    label: str
+    scope: Scope = Scope.READ_WRITE
+    expires_at: dt.datetime | None = None
+    expires_in_days: int | None = None
+    never_expires: bool = False
+    allowed_networks: list[str] = field(default_factory=list)
+    header_restrictions: dict[str, str] = field(default_factory=dict)
+    rate_limit_per_minute: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token record and its secret, which exists only here, once."""
+
+    token: Token
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFilter:
+    """A Token Manager search; every given criterion must match."""
+
+    owners: list[str] = field(default_factory=list)
+    label: str | None = None
+    status: str | None = None
+    scope: Scope | None = None
+    expires_after: dt.datetime | None = None
+    expires_before: dt.datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def new_token_id() -> str:
+    """A public, non-secret identifier: 16 hex characters."""
+    return secrets.token_hex(8)
+
+
+class TokenService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        instance_secret: InstanceSecret,
+        *,
+        prefix: str,
+        default_lifetime: dt.timedelta,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._key = instance_secret.key
+        self._prefix = prefix
+        self._default_lifetime = default_lifetime
+
+    async def create(
+        self, actor: Actor, origin: Origin, spec: TokenSpec, *, owner: str | None = None
+    ) -> IssuedToken:
+        """Create a token for the actor, or for `owner` if a token manager asks."""
+        for_self = owner is None or owner == actor.name
+        if for_self:
+            require(actor, Permission.CREATE_OWN_TOKENS)
+            if actor.user_id is None:
+                raise InvalidInputError(
+                    "name the user who will own the token", field="owner"
+                )
+        else:
+            require(actor, Permission.MANAGE_TOKENS)
+        now = self._clock.now()
+        values = self._checked(spec, now)
+
+        async with self._db.write() as session:
+            owner_user = await find_user(session, owner or actor.name)
+            await self._check_owner_may_use(session, owner_user)
+            secret = format.generate(self._prefix)
+            token = Token(
+                id=new_token_id(),
+                digest=token_digest(self._key, secret),
+                owner=owner_user,
+                creator=await _creator(session, actor),
+                tier=str(Tier.SELF if for_self else Tier.MANAGER),
+                created_at=now,
+                use_count=0,
+                last_used_from=[],
+                **values,
+            )
+            session.add(token)
+            await append(
+                session, [_created_entry(actor, token)], origin=origin, now=now
+            )
+
+        return IssuedToken(token=token, secret=secret)
+
+    async def list_own(
+        self, actor: Actor, *, status: str | None = None
+    ) -> Sequence[Token]:
+        """The actor's own tokens, newest first."""
+        query = select(Token).where(Token.owner_id == actor.user_id)
+        query = self._with_status(query, status)
+
+        async with self._db.read() as session:
+            tokens = await session.scalars(query.order_by(Token.created_at.desc()))
+
+            return tokens.all()
+
+    async def get(self, actor: Actor, token_id: str, *, managed: bool = False) -> Token:
+        """One token: the actor's own, or any if `managed` and the actor manages."""
+        if managed:
+            require(actor, Permission.MANAGE_TOKENS)
+
+        async with self._db.read() as session:
+            return await self._visible(session, actor, token_id, managed=managed)
+
+    async def search(
+        self, actor: Actor, criteria: TokenFilter
+    ) -> tuple[Sequence[Token], int]:
+        """Token Manager search: matching tokens (newest first) and their total count."""
+        require(actor, Permission.MANAGE_TOKENS)
+        if not 1 <= criteria.limit <= MAX_PAGE or criteria.offset < 0:
+            raise InvalidInputError(
+                f"limit is 1-{MAX_PAGE}, offset at least 0", field="limit"
+            )
+        query = self._with_status(select(Token), criteria.status)
+        if criteria.owners:
+            query = query.join(Token.owner).where(User.username.in_(criteria.owners))
+        if criteria.label:
+            pattern = (
+                "%"
+                + criteria.label.lower().replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            query = query.where(func.lower(Token.label).like(pattern, escape="\\"))
+        if criteria.scope is not None:
+            query = query.where(Token.scope == str(criteria.scope))
+        if criteria.expires_after is not None:
+            query = query.where(Token.expires_at > criteria.expires_after)
+        if criteria.expires_before is not None:
+            query = query.where(Token.expires_at <= criteria.expires_before)
+
+        async with self._db.read() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(query.subquery())
+            )
+            page = await session.scalars(
+                query.order_by(Token.created_at.desc(), Token.id)
+                .limit(criteria.limit)
+                .offset(criteria.offset)
+            )
+
+            return page.all(), total or 0
+
+    async def revoke(
+        self,
+        actor: Actor,
+        origin: Origin,
+        token_ids: Sequence[str],
+        *,
+        reason: str = "",
+        managed: bool = False,
+    ) -> list[Token]:
+        """Revoke each named token; all are visible to the actor or none is revoked.
+
+        Revoking a token that is already revoked changes nothing and is not an error.
+        """
+        if managed:
+            require(actor, Permission.MANAGE_TOKENS)
+        if not token_ids:
+            raise InvalidInputError("name at least one token", field="token_ids")
+
+        async with self._db.write() as session:
+            tokens = [
+                await self._visible(session, actor, token_id, managed=managed)
+                for token_id in dict.fromkeys(token_ids)
+            ]
+            await self._revoke_tokens(session, actor, origin, tokens, reason)
+
+        return tokens
+
+    async def revoke_all(
+        self,
+        actor: Actor,
+        origin: Origin,
+        *,
+        owner: str | None = None,
+        reason: str = "",
+    ) -> list[Token]:
+        """Revoke every token of `owner` (a token manager's act), or of the actor."""
+        if owner is not None and owner != actor.name:
+            require(actor, Permission.MANAGE_TOKENS)
+
+        async with self._db.write() as session:
+            owner_id = (await find_user(session, owner)).id if owner else actor.user_id
+            tokens = list(
+                await session.scalars(
+                    select(Token).where(
+                        Token.owner_id == owner_id, Token.revoked_at.is_(None)
+                    )
+                )
+            )
+            await self._revoke_tokens(session, actor, origin, tokens, reason)
+
+        return tokens
+
+    async def rotate(
+        self,
+        actor: Actor,
+        origin: Origin,
+        token_id: str,
+        *,
+        grace: dt.timedelta | None = None,
+        managed: bool = False,
+    ) -> IssuedToken:
+        """Issue a new secret with the same attributes. The old secret stops now, or
+        at the end of `grace` (never later than its own expiry)."""
+        if managed:
+            require(actor, Permission.MANAGE_TOKENS)
+        grace = attributes.check_grace(grace)
+        now = self._clock.now()
+
+        async with self._db.write() as session:
+            old = await self._visible(session, actor, token_id, managed=managed)
+            status = old.status_at(now)
+            if status != "active":
+                raise TokenNotActiveError(old.id, status)
+            await self._check_owner_may_use(session, old.owner)
+            secret = format.generate(self._prefix)
+            new = Token(
+                id=new_token_id(),
+                digest=token_digest(self._key, secret),
+                owner=old.owner,
+                creator=await _creator(session, actor),
+                label=old.label,
+                tier=old.tier,
+                created_at=now,
+                expires_at=old.expires_at,
+                scope=old.scope,
+                allowed_networks=list(old.allowed_networks),
+                header_restrictions=dict(old.header_restrictions),
+                rate_limit_per_minute=old.rate_limit_per_minute,
+                use_count=0,
+                last_used_from=[],
+                rotated_from_id=old.id,
+            )
+            old.rotated_to_id = new.id
+            if grace is None:
+                _mark_revoked(old, actor, now, "rotated")
+            elif old.expires_at is None or old.expires_at > now + grace:
+                old.expires_at = now + grace
+            session.add(new)
+            entry = AuditEntry(
+                AuditEvent.TOKEN_ROTATED,
+                actor=actor.name,
+                subject=old.owner.username,
+                token_id=old.id,
+                details={
+                    "new_token_id": new.id,
+                    "grace_seconds": int(grace.total_seconds()) if grace else 0,
+                },
+            )
+            await append(session, [entry], origin=origin, now=now)
+
+        return IssuedToken(token=new, secret=secret)
+
+    async def authenticate(self, secret: str, *, username: str | None = None) -> Actor:
+        """The actor a token speaks for when calling tokenward's own API.
+
+        With `username` (HTTP Basic) it must be the token's owner. Every failure is
+        the same AuthenticationError, so a caller learns nothing about why.
+        """
+        try:
+            format.parse(secret, prefix=self._prefix)
+        except format.MalformedTokenError:
+            raise AuthenticationError("invalid token") from None
+        digest = token_digest(self._key, secret)
+
+        async with self._db.read() as session:
+            token = await session.scalar(select(Token).where(Token.digest == digest))
+            if token is None or token.status_at(self._clock.now()) != "active":
+                raise AuthenticationError("invalid token")
+            if username is not None and username != token.owner.username:
+                raise AuthenticationError("invalid token")
+            actor = await actor_for(session, token.owner)
+        if not actor.may(Permission.USE_TOKENS):
+            raise AuthenticationError("invalid token")
+
+        return actor
+
+    def _checked(self, spec: TokenSpec, now: dt.datetime) -> dict[str, object]:
+        return {
+            "label": attributes.check_label(spec.label),
+            "scope": str(Scope(spec.scope)),
+            "expires_at": attributes.resolve_expiry(
+                now,
+                expires_at=spec.expires_at,
+                expires_in_days=spec.expires_in_days,
+                never_expires=spec.never_expires,
+                default_lifetime=self._default_lifetime,
+            ),
+            "allowed_networks": attributes.check_networks(spec.allowed_networks),
+            "header_restrictions": attributes.check_header_restrictions(
+                spec.header_restrictions
+            ),
+            "rate_limit_per_minute": attributes.check_rate_limit(
+                spec.rate_limit_per_minute
+            ),
+        }
+
+    async def _check_owner_may_use(self, session: AsyncSession, owner: User) -> None:
+        if not owner.active:
+            raise InvalidInputError(
+                f"user {owner.username!r} is disabled", field="owner"
+            )
+        if not (await actor_for(session, owner)).may(Permission.USE_TOKENS):
+            raise InvalidInputError(
+                f"user {owner.username!r} may not use tokens", field="owner"
+            )
+
+    async def _visible(
+        self, session: AsyncSession, actor: Actor, token_id: str, *, managed: bool
+    ) -> Token:
+        token = await session.get(Token, token_id)
+        if token is None or (not managed and token.owner_id != actor.user_id):
+            raise TokenNotFoundError(token_id)
+
+        return token
+
+    async def _revoke_tokens(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        origin: Origin,
+        tokens: Sequence[Token],
+        reason: str,
+    ) -> None:
+        now = self._clock.now()
+        entries = []
+        for token in tokens:
+            if token.revoked_at is not None:
+                continue
+            _mark_revoked(token, actor, now, reason)
+            entries.append(
+                AuditEntry(
+                    AuditEvent.TOKEN_REVOKED,
+                    actor=actor.name,
+                    subject=token.owner.username,
+                    token_id=token.id,
+                    details={"reason": reason} if reason else {},
+                )
+            )
+        await append(session, entries, origin=origin, now=now)
+
+    def _with_status(
+        self, query: Select[tuple[Token]], status: str | None
+    ) -> Select[tuple[Token]]:
+        now = self._clock.now()
+        not_expired = or_(Token.expires_at.is_(None), Token.expires_at > now)
+        if status is None:
+            return query
+        if status == "active":
+            return query.where(Token.revoked_at.is_(None), not_expired)
+        if status == "expired":
+            return query.where(Token.revoked_at.is_(None), Token.expires_at <= now)
+        if status == "revoked":
+            return query.where(Token.revoked_at.is_not(None))
+        raise InvalidInputError(
+            "status is one of active, expired, revoked", field="status"
+        )
+
+
+async def _creator(session: AsyncSession, actor: Actor) -> User | None:
+    return None if actor.user_id is None else await session.get(User, actor.user_id)
+
+
+def _mark_revoked(token: Token, actor: Actor, now: dt.datetime, reason: str) -> None:
+    token.revoked_at = now
+    token.revoked_by = actor.name
+    token.revocation_reason = reason or None
+
+
+def _created_entry(actor: Actor, token: Token) -> AuditEntry:
+    return AuditEntry(
+        AuditEvent.TOKEN_CREATED,
+        actor=actor.name,
+        subject=token.owner.username,
+        token_id=token.id,
+        details={
+            "label": token.label,
+            "scope": token.scope,
+            "tier": token.tier,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "allowed_networks": token.allowed_networks,
+        },
+    )

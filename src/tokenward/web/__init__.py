@@ -1,0 +1,1 @@
+"""The web face: REST API now, UI pages later."""

@@ -1,0 +1,122 @@
+"""Helpers for tests: a live server in a thread and direct calls into the services."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from tokenward.audit.services import Origin
+from tokenward.clock import FrozenClock
+from tokenward.config import Settings
+from tokenward.container import Container
+from tokenward.policies.permissions import Actor, Permission
+from tokenward.tokens.services import IssuedToken, TokenSpec
+from tokenward.web.app import create_app
+
+T = TypeVar("T")
+OPERATOR = Actor.operator("test")
+ORIGIN = Origin(request_id="test")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    container: Container
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1", headers=headers, timeout=10, **kwargs
+        )
+
+
+@contextmanager
+def start_server(settings: Settings, clock: FrozenClock) -> Iterator[LiveServer]:
+    container = Container(settings, clock=clock)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", container=container)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class Setup:
+    """Arranges state through the real services, each call in its own event loop."""
+
+    def __init__(self, settings: Settings, clock: FrozenClock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def run(self, work: Callable[[Container], Coroutine[Any, Any, T]]) -> T:
+        async def main() -> T:
+            container = Container(self.settings, clock=self.clock)
+            try:
+                return await work(container)
+            finally:
+                await container.close()
+
+        return asyncio.run(main())
+
+    def admin(self, username: str = "admin") -> str:
+        """Bootstrap an administrator and return a token of theirs."""
+        self.run(lambda c: c.bootstrap.create_admin(ORIGIN, username=username))
+        return self.token(username, label="admin")
+
+    def user(self, username: str, *, groups: tuple[str, ...] = ()) -> str:
+        """Create a user (and missing groups) and return a token of theirs."""
+
+        async def work(container: Container) -> None:
+            await container.directory.create_user(OPERATOR, ORIGIN, username=username)
+            existing = {group.name for group in await container.directory.list_groups(OPERATOR)}
+            for group in groups:
+                if group not in existing:
+                    await container.directory.create_group(OPERATOR, ORIGIN, name=group)
+                await container.directory.add_member(OPERATOR, ORIGIN, group, username)
+
+        self.run(work)
+        return self.token(username, label=f"{username}-setup")
+
+    def token(self, owner: str, **spec: Any) -> str:
+        issued = self.issue(owner, **spec)
+        return issued.secret
+
+    def issue(self, owner: str, **spec: Any) -> IssuedToken:
+        spec.setdefault("label", "setup")
+        return self.run(
+            lambda c: c.tokens.create(OPERATOR, ORIGIN, TokenSpec(**spec), owner=owner)
+        )
+
+    def grant(self, permission: Permission, *, groups: list[str], everyone: bool = False) -> None:
+        self.run(
+            lambda c: c.permissions.set(
+                OPERATOR, ORIGIN, permission, everyone=everyone, groups=groups
+            )
+        )
