@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,7 +26,7 @@ PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set. Secrets are `SecretStr`: their repr hides them."""
+    """Everything an operator can set; secrets are `SecretStr`, whose repr hides them."""
 
     model_config = SettingsConfigDict(
         env_prefix="TOKENWARD_",
@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("tokenward-data"),
-        description="Directory for the SQLite database and the generated instance secret.",
+        description="Holds the SQLite database and the generated instance secret.",
     )
     database_url: SecretStr | None = Field(
         default=None,
@@ -54,11 +54,11 @@ class Settings(BaseSettings):
     )
     instance_secret_file: Path | None = Field(
         default=None,
-        description="Read the instance secret from this file instead (e.g. a mounted secret).",
+        description="A file to read the instance secret from (e.g. a mounted secret).",
     )
     token_prefix: str = Field(
         default="tw",
-        description="Prefix of every token of this instance: 2-16 lowercase letters or digits.",
+        description="Prefix of this instance's tokens: 2-16 lowercase letters or digits.",
     )
     default_token_lifetime_days: int = Field(
         default=90,
@@ -131,14 +131,16 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the settings, turning validation errors into one clear configuration error."""
-    from pydantic import ValidationError
-
+    """Read the settings; validation errors become one clear ConfigurationError."""
     try:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"TOKENWARD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            f"TOKENWARD_{_variable(item['loc'])}: {item['msg']}"
             for item in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    return "_".join(str(part) for part in location).upper()

@@ -92,7 +92,11 @@ def sync_url(url: str) -> str:
 def prepare_sqlite_directory(url: str) -> None:
     """Create the directory of a SQLite file, readable by its owner only."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
         Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 

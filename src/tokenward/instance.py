@@ -18,7 +18,7 @@ from tokenward.config import Settings
 from tokenward.errors import ConfigurationError
 
 MINIMUM_LENGTH = 32
-SECRET_FILE_NAME = "instance-secret"
+SECRET_FILE_NAME = "instance-secret"  # noqa: S105 - a file name, not a secret
 
 
 class InstanceSecret:

@@ -18,7 +18,7 @@ router = APIRouter(tags=["permissions"])
 @router.get("/permissions", response_model=PermissionList)
 async def list_permissions(services: Services, caller: Caller) -> PermissionList:
     """Who holds each permission."""
-    grants = await services.permissions.list(caller)
+    grants = await services.permissions.grants(caller)
 
     return PermissionList(
         items=[
@@ -40,6 +40,6 @@ async def set_permission(
     await services.permissions.set(
         caller, origin, permission, everyone=body.everyone, groups=body.groups
     )
-    everyone, groups = (await services.permissions.list(caller))[permission]
+    everyone, groups = (await services.permissions.grants(caller))[permission]
 
     return PermissionGrantOut(permission=permission, everyone=everyone, groups=groups)

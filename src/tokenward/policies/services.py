@@ -85,7 +85,7 @@ class PermissionService:
         self._db = db
         self._clock = clock
 
-    async def list(self, actor: Actor) -> dict[Permission, tuple[bool, list[str]]]:
+    async def grants(self, actor: Actor) -> dict[Permission, tuple[bool, list[str]]]:
         """Each permission: granted to everyone?, and the names of its groups."""
         require(actor, Permission.ADMINISTER)
 

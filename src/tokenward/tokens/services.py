@@ -152,7 +152,7 @@ class TokenService:
     async def search(
         self, actor: Actor, criteria: TokenFilter
     ) -> tuple[Sequence[Token], int]:
-        """Token Manager search: matching tokens (newest first) and their total count."""
+        """Token Manager search: matching tokens, newest first, and how many match."""
         require(actor, Permission.MANAGE_TOKENS)
         if not 1 <= criteria.limit <= MAX_PAGE or criteria.offset < 0:
             raise InvalidInputError(
@@ -387,9 +387,7 @@ class TokenService:
             )
         await append(session, entries, origin=origin, now=now)
 
-    def _with_status(
-        self, query: Select[tuple[Token]], status: str | None
-    ) -> Select[tuple[Token]]:
+    def _with_status(self, query: Select[Token], status: str | None) -> Select[Token]:
         now = self._clock.now()
         not_expired = or_(Token.expires_at.is_(None), Token.expires_at > now)
         if status is None:
