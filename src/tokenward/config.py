@@ -26,7 +26,7 @@ PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set; secrets are `SecretStr`, whose repr hides them."""
+    """Everything an operator can set. Secrets are `SecretStr`: reprs hide them."""
 
     model_config = SettingsConfigDict(
         env_prefix="TOKENWARD_",
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     token_prefix: str = Field(
         default="tw",
-        description="Prefix of this instance's tokens: 2-16 lowercase letters or digits.",
+        description="Prefix of this instance's tokens: 2-16 lowercase letters, digits.",
     )
     default_token_lifetime_days: int = Field(
         default=90,
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5000,
         ge=0,
-        description="How long SQLite waits for a lock before giving up, in milliseconds.",
+        description="How long SQLite waits for a lock before giving up, in ms.",
     )
     api_docs: bool = Field(
         default=True,

@@ -49,9 +49,9 @@ def load_instance_secret(settings: Settings) -> InstanceSecret:
         return InstanceSecret(_read_secret_file(settings.instance_secret_file))
     if not settings.uses_sqlite:
         raise ConfigurationError(
-            "PostgreSQL needs an explicit instance secret: set TOKENWARD_INSTANCE_SECRET "
-            "(or TOKENWARD_INSTANCE_SECRET_FILE) to the same value of at least "
-            f"{MINIMUM_LENGTH} characters on every instance, and keep it out of the database"
+            "PostgreSQL needs an explicit instance secret: set "
+            "TOKENWARD_INSTANCE_SECRET (or TOKENWARD_INSTANCE_SECRET_FILE) to the same "
+            f"value of at least {MINIMUM_LENGTH} characters on every instance"
         )
 
     return InstanceSecret(_read_or_create(settings.data_dir / SECRET_FILE_NAME))

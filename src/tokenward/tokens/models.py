@@ -29,7 +29,7 @@ class Token(Base):
     creator_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    # How the token came to be, which is its lifetime tier: "self", "manager", "request".
+    # How the token came to be, which is its lifetime tier: self, manager, request.
     tier: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

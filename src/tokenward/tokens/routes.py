@@ -113,7 +113,7 @@ async def rotate_my_token(
     response: Response,
     body: TokenRotate | None = None,
 ) -> IssuedTokenOut:
-    """Replace the secret of one of your tokens; the old one may keep working a while."""
+    """Replace a token's secret; the old one may keep working for a grace period."""
     grace = dt.timedelta(seconds=body.grace_seconds) if body else None
     issued = await services.tokens.rotate(caller, origin, token_id, grace=grace)
 

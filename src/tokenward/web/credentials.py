@@ -22,22 +22,25 @@ class Credential:
 
 
 def parse_authorization(header: str | None) -> Credential | None:
-    if not header:
-        return None
-    scheme, _, value = header.strip().partition(" ")
+    scheme, _, value = (header or "").strip().partition(" ")
     value = value.strip()
     if not value:
         return None
     if scheme.lower() == "bearer":
         return Credential(secret=value)
     if scheme.lower() == "basic":
-        try:
-            decoded = b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        username, separator, password = decoded.partition(":")
-        if not separator:
-            return None
-        return Credential(secret=password, username=username)
+        return _parse_basic(value)
 
     return None
+
+
+def _parse_basic(value: str) -> Credential | None:
+    try:
+        decoded = b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, separator, password = decoded.partition(":")
+    if not separator:
+        return None
+
+    return Credential(secret=password, username=username)
