@@ -81,6 +81,62 @@ class Settings(BaseSettings):
         ge=0,
         description="How long SQLite waits for a lock before giving up, in ms.",
     )
+    gate_upstream_url: str | None = Field(
+        default=None,
+        description=(
+            "The API tokenward protects, for its own reverse proxy "
+            "(e.g. http://127.0.0.1:8090); empty: forward-auth only."
+        ),
+    )
+    gate_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        description="Port of the reverse proxy listener, apart from the API's own.",
+    )
+    gate_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Ranges of proxies whose X-Forwarded-For / Forwarded is believed.",
+    )
+    gate_identity: Literal["headers", "inject"] = Field(
+        default="headers",
+        description=(
+            "How the upstream learns who calls: trusted identity headers, or the "
+            "user's stored upstream credential injected as Authorization."
+        ),
+    )
+    gate_user_header: str = Field(
+        default="X-Tokenward-User", description="Identity header: the username."
+    )
+    gate_groups_header: str = Field(
+        default="X-Tokenward-Groups", description="Identity header: the groups, joined."
+    )
+    gate_token_id_header: str = Field(
+        default="X-Tokenward-Token-Id", description="Identity header: the token id."
+    )
+    gate_scope_header: str = Field(
+        default="X-Tokenward-Scope", description="Identity header: the token's scope."
+    )
+    gate_cache_size: int = Field(
+        default=100_000, ge=0, description="Token snapshots each instance keeps."
+    )
+    gate_cache_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each instance checks for changes it may have missed.",
+    )
+    gate_failure_limit: int = Field(
+        default=30,
+        ge=0,
+        description="Failed attempts per client address per window before 429; 0: off.",
+    )
+    gate_failure_window_seconds: int = Field(
+        default=60, ge=1, description="The window of `gate_failure_limit`."
+    )
+    audit_anonymous: bool = Field(
+        default=False,
+        description="Also audit requests that carry no credentials and pass through.",
+    )
     api_docs: bool = Field(
         default=True,
         description="Serve the OpenAPI document and its browsable page under /api/v1.",

@@ -10,7 +10,7 @@ timeout. PostgreSQL needs neither trick.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,10 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from tokenward.clock import as_utc
+
+# The session flag `gate.changes.bump` sets; kept here so storage needs no import
+# of the gate.
+CHANGED_FLAG = "tokenward_gate_changed"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -113,6 +117,7 @@ class Database:
         else:
             self._reader = create_async_engine(self.url, pool_pre_ping=True)
             self._writer = self._reader
+        self._change_hooks: list[Callable[[], None]] = []
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
 
@@ -129,9 +134,21 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits when the block ends, or rolls back on error."""
-        async with self._write_sessions() as session, session.begin():
-            yield session
+        """A transaction that commits when the block ends, or rolls back on error.
+
+        If the transaction flagged a change for the gate (see `gate.changes`), the
+        hooks registered with `on_change` run after the commit.
+        """
+        async with self._write_sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(CHANGED_FLAG, False):
+                for hook in self._change_hooks:
+                    hook()
+
+    def on_change(self, hook: Callable[[], None]) -> None:
+        """Run `hook` after each committed transaction that changed gate state."""
+        self._change_hooks.append(hook)
 
     async def dispose(self) -> None:
         await self._reader.dispose()

@@ -8,15 +8,18 @@ from __future__ import annotations
 from tokenward.audit.models import AuditRecord
 from tokenward.db import Base
 from tokenward.directory.models import Group, User, memberships
-from tokenward.policies.models import PermissionGroup, PermissionSetting
+from tokenward.gate.models import ChangeCounter
+from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
 from tokenward.tokens.models import Token
 
 __all__ = [
     "AuditRecord",
     "Base",
+    "ChangeCounter",
     "Group",
     "PermissionGroup",
     "PermissionSetting",
+    "PolicyDocument",
     "Token",
     "User",
     "memberships",

@@ -25,7 +25,10 @@ class AuditEvent(enum.StrEnum):
     GROUP_MEMBER_ADDED = "group_member_added"
     GROUP_MEMBER_REMOVED = "group_member_removed"
     PERMISSION_CHANGED = "permission_changed"
+    POLICY_CHANGED = "policy_changed"
     ADMIN_BOOTSTRAPPED = "admin_bootstrapped"
+    GATE_DECISION = "gate_decision"
+    PASSWORD_LOGIN = "password_login"
 
 
 class Outcome(enum.StrEnum):

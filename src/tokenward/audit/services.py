@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,22 +47,29 @@ class AuditEntry:
 
 async def append(
     session: AsyncSession,
-    entries: list[AuditEntry],
+    entries: Sequence[AuditEntry],
     *,
     origin: Origin,
     now: dt.datetime,
 ) -> list[AuditRecord]:
-    """Append `entries` to the chain within the caller's open transaction.
+    """Append `entries`, all from one origin at one time, to the chain within the
+    caller's open transaction."""
+    return await append_many(session, [(entry, origin, now) for entry in entries])
+
+
+async def append_many(
+    session: AsyncSession, items: Sequence[tuple[AuditEntry, Origin, dt.datetime]]
+) -> list[AuditRecord]:
+    """Append records, each with its own origin and time, in the order given.
 
     The chain needs one writer at a time: on PostgreSQL a transaction-scoped advisory
     lock gives that; on SQLite the write transaction began IMMEDIATE and already holds
     the database's only write lock. Either way the lock lasts until the caller's
     commit, so sequence order and chain order agree.
     """
-    if not entries:
+    if not items:
         return []
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY}
         )
@@ -75,8 +83,10 @@ async def append(
     prev_seq, prev_hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
 
     records = []
-    for offset, entry in enumerate(entries, start=1):
-        record = _record(entry, origin, now, seq=prev_seq + offset, prev_hash=prev_hash)
+    for offset, (entry, origin, occurred_at) in enumerate(items, start=1):
+        record = _record(
+            entry, origin, occurred_at, seq=prev_seq + offset, prev_hash=prev_hash
+        )
         prev_hash = record.hash
         records.append(record)
     session.add_all(records)

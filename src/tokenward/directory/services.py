@@ -22,6 +22,7 @@ from tokenward.directory.errors import (
 from tokenward.directory.models import Group, User
 from tokenward.directory.passwords import hash_password
 from tokenward.errors import InvalidInputError
+from tokenward.gate.changes import bump
 from tokenward.policies.permissions import Actor, Permission, require
 
 # No whitespace and no colon: a username travels in HTTP Basic credentials.
@@ -173,6 +174,7 @@ class DirectoryService:
                 user.disabled_by = None if active else actor.name
                 event = AuditEvent.USER_ENABLED if active else AuditEvent.USER_DISABLED
                 entries.append(_user_entry(event, actor, user, {}))
+                await bump(session)
             await append(session, entries, origin=origin, now=now)
 
         return user
@@ -227,6 +229,7 @@ class DirectoryService:
             group = await find_group(session, name)
             details = {"group": name, "members": len(group.members)}
             await session.delete(group)
+            await bump(session)
             entry = AuditEntry(
                 AuditEvent.GROUP_DELETED, actor=actor.name, details=details
             )
@@ -242,6 +245,7 @@ class DirectoryService:
             user = await find_user(session, username)
             if user not in group.members:
                 group.members.append(user)
+                await bump(session)
                 entry = AuditEntry(
                     AuditEvent.GROUP_MEMBER_ADDED,
                     actor=actor.name,
@@ -262,6 +266,7 @@ class DirectoryService:
             user = await find_user(session, username)
             if user in group.members:
                 group.members.remove(user)
+                await bump(session)
                 entry = AuditEntry(
                     AuditEvent.GROUP_MEMBER_REMOVED,
                     actor=actor.name,

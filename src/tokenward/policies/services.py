@@ -12,7 +12,9 @@ from tokenward.db import Database
 from tokenward.directory.models import Group, User
 from tokenward.directory.services import find_group
 from tokenward.errors import InvalidInputError
-from tokenward.policies.models import PermissionGroup, PermissionSetting
+from tokenward.gate.changes import bump
+from tokenward.policies.documents import GatePolicyDocument
+from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
 from tokenward.policies.permissions import (
     DEFAULT_EVERYONE,
     Actor,
@@ -92,7 +94,7 @@ class PermissionService:
         async with self._db.read() as session:
             grants = await load_grants(session)
             names = dict(
-                (await session.execute(select(Group.id, Group.name))).tuples().all()
+                (await session.execute(select(Group.id, Group.name))).all()
             )
 
         return {
@@ -124,6 +126,7 @@ class PermissionService:
             await write_grant(
                 session, permission, everyone=everyone, group_ids=group_ids
             )
+            await bump(session)
             entry = AuditEntry(
                 AuditEvent.PERMISSION_CHANGED,
                 actor=actor.name,
@@ -136,3 +139,64 @@ class PermissionService:
                 },
             )
             await append(session, [entry], origin=origin, now=self._clock.now())
+
+
+GATE_POLICY = "gate"
+
+
+async def load_gate_policy(session: AsyncSession) -> GatePolicyDocument:
+    """The stored gate policy, or the defaults if none was ever saved."""
+    stored = await session.get(PolicyDocument, GATE_POLICY)
+
+    return (
+        GatePolicyDocument()
+        if stored is None
+        else GatePolicyDocument(**stored.document)
+    )
+
+
+class GatePolicyService:
+    """The gate policy document (SPEC G3-G5, P6, T4): read and replaced whole."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, actor: Actor) -> GatePolicyDocument:
+        require(actor, Permission.ADMINISTER)
+
+        async with self._db.read() as session:
+            return await load_gate_policy(session)
+
+    async def replace(
+        self, actor: Actor, origin: Origin, document: GatePolicyDocument
+    ) -> GatePolicyDocument:
+        """Save `document`; every gate enforces it within the cache bound."""
+        require(actor, Permission.ADMINISTER)
+        now = self._clock.now()
+
+        async with self._db.write() as session:
+            before = await load_gate_policy(session)
+            stored = await session.get(PolicyDocument, GATE_POLICY)
+            after = document.model_dump(mode="json")
+            if stored is None:
+                stored = PolicyDocument(name=GATE_POLICY, version=0)
+                session.add(stored)
+            stored.document = after
+            stored.version += 1
+            stored.updated_at = now
+            stored.updated_by = actor.name
+            await bump(session)
+            entry = AuditEntry(
+                AuditEvent.POLICY_CHANGED,
+                actor=actor.name,
+                details={
+                    "policy": GATE_POLICY,
+                    "version": stored.version,
+                    "before": before.model_dump(mode="json"),
+                    "after": after,
+                },
+            )
+            await append(session, [entry], origin=origin, now=now)
+
+        return document

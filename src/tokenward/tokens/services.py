@@ -22,6 +22,7 @@ from tokenward.db import Database
 from tokenward.directory.models import User
 from tokenward.directory.services import find_user
 from tokenward.errors import AuthenticationError, InvalidInputError
+from tokenward.gate.changes import bump
 from tokenward.instance import InstanceSecret
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
@@ -162,11 +163,15 @@ class TokenService:
         if criteria.owners:
             query = query.join(Token.owner).where(User.username.in_(criteria.owners))
         if criteria.label:
-            pattern = (
-                "%"
-                + criteria.label.lower().replace("%", "\\%").replace("_", "\\_")
-                + "%"
+            # The escape character itself is escaped first, so a backslash in the
+            # search is taken literally rather than escaping what follows it.
+            literal = (
+                criteria.label.lower()
+                .replace("\\", "\\\\")
+                .replace("%", "\\%")
+                .replace("_", "\\_")
             )
+            pattern = f"%{literal}%"
             query = query.where(func.lower(Token.label).like(pattern, escape="\\"))
         if criteria.scope is not None:
             query = query.where(Token.scope == str(criteria.scope))
@@ -280,6 +285,7 @@ class TokenService:
                 rotated_from_id=old.id,
             )
             old.rotated_to_id = new.id
+            await bump(session)
             if grace is None:
                 _mark_revoked(old, actor, now, "rotated")
             elif old.expires_at is None or old.expires_at > now + grace:

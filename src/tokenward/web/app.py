@@ -1,4 +1,9 @@
-"""The ASGI application: the REST API under /api/v1, with its OpenAPI document."""
+"""The ASGI application of the API listener.
+
+A thin dispatcher sends forward-auth checks and the operations endpoints to plain
+ASGI handlers, so the hot path never runs FastAPI's routing and dependency
+injection (DESIGN, "The hot path"); everything else goes to the REST API.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,57 @@ from fastapi import APIRouter, FastAPI
 from tokenward import __version__
 from tokenward.container import Container
 from tokenward.directory.routes import router as directory_router
+from tokenward.gate.forward_auth import PREFIX as FORWARD_AUTH_PREFIX
+from tokenward.gate.forward_auth import ForwardAuthApp
+from tokenward.gate.runtime import GateRuntime
 from tokenward.policies.routes import router as permissions_router
 from tokenward.tokens.routes import router as tokens_router
+from tokenward.web.asgi import Receive, Scope, Send
 from tokenward.web.errors import install_error_handlers
+from tokenward.web.operations import OPERATION_PATHS, OperationsApp
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(container: Container, *, close_on_shutdown: bool = True) -> FastAPI:
-    """Build the app around `container`, whose services every route calls."""
+class TokenwardApp:
+    """Routes each request to forward auth, operations or the REST API."""
 
+    def __init__(self, container: Container, *, close_on_shutdown: bool = True) -> None:
+        self.container = container
+        self.runtime = GateRuntime(container)
+        self.api = _api(container, self.runtime, close_on_shutdown=close_on_shutdown)
+        self._forward_auth = ForwardAuthApp(self.runtime)
+        self._operations = OperationsApp(self.runtime)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith(FORWARD_AUTH_PREFIX):
+                await self._forward_auth(scope, receive, send)
+                return
+            if path in OPERATION_PATHS:
+                await self._operations(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+
+def create_app(container: Container, *, close_on_shutdown: bool = True) -> TokenwardApp:
+    """Build the app around `container`, whose services every route calls."""
+    return TokenwardApp(container, close_on_shutdown=close_on_shutdown)
+
+
+def _api(
+    container: Container, runtime: GateRuntime, *, close_on_shutdown: bool
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if close_on_shutdown:
-            await container.close()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            if close_on_shutdown:
+                await container.close()
 
     docs = container.settings.api_docs
     app = FastAPI(

@@ -1,0 +1,163 @@
+"""Forward auth: the endpoint that nginx, Traefik, Caddy and Envoy ask (SPEC G7).
+
+Plain ASGI, no framework on this path (DESIGN, "The hot path"). Each proxy family
+sends the original request differently:
+
+- nginx `auth_request` → GET /auth/nginx with X-Original-Method, X-Original-URI;
+- Traefik ForwardAuth, Caddy `forward_auth` → GET /auth/forward with
+  X-Forwarded-Method, X-Forwarded-Uri;
+- Envoy `ext_authz` (HTTP) → the original method on /auth/envoy + original path.
+
+Answers have no body and `Content-Length: 0`: with a body, nginx drops its
+upstream connection after every check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from tokenward.gate.addresses import IPAddress, client_address, parse_address
+from tokenward.gate.decision import Denied, GateRequest
+from tokenward.gate.identity import identity_values, upstream_authorization
+from tokenward.gate.paths import PathError, normalise_path, split_target
+from tokenward.gate.reasons import Reason
+from tokenward.gate.runtime import GateRuntime
+from tokenward.gate.service import RequestMeta, Verdict
+from tokenward.web.asgi import Receive, Scope, Send, header_map, send_empty
+
+PREFIX = "/auth/"
+ENVOY = "/auth/envoy"
+REASON_HEADER = "X-Tokenward-Reason"
+AUTHORIZATION_HEADER = "X-Tokenward-Authorization"
+WWW_AUTHENTICATE = 'Bearer realm="tokenward", Basic realm="tokenward"'
+
+
+class ForwardAuthApp:
+    def __init__(self, runtime: GateRuntime) -> None:
+        self._runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = header_map(scope)
+        path: str = scope["path"]
+        if path == "/auth/nginx":
+            face, method = "nginx", headers.get("x-original-method")
+            target = _target_of(
+                headers.get("x-original-uri"), headers, "x-original-url"
+            )
+        elif path == "/auth/forward":
+            face, method = "forward", headers.get("x-forwarded-method")
+            target = headers.get("x-forwarded-uri")
+        elif path == ENVOY or path.startswith(ENVOY + "/"):
+            face, method = "envoy", scope["method"]
+            raw = scope.get("raw_path") or path.encode()
+            target = raw.decode("latin-1")[len(ENVOY) :] or "/"
+            if scope.get("query_string"):
+                target += "?" + scope["query_string"].decode("latin-1")
+        else:
+            await send_empty(send, 404, [])
+            return
+
+        verdict = await self._check(scope, headers, face, method, target)
+        await send_empty(send, *self._answer(verdict, headers))
+
+    async def _check(
+        self,
+        scope: Scope,
+        headers: Mapping[str, str],
+        face: str,
+        method: str | None,
+        target: str | None,
+    ) -> Verdict:
+        runtime = self._runtime
+        meta = RequestMeta(
+            face=face,
+            user_agent=headers.get("user-agent"),
+            request_id=(headers.get("x-request-id") or uuid.uuid4().hex)[:64],
+        )
+        peer = parse_address(scope["client"][0]) if scope.get("client") else None
+        client = (
+            client_address(
+                peer,
+                x_forwarded_for=headers.get("x-forwarded-for"),
+                forwarded=headers.get("forwarded"),
+                trusted_proxies=runtime.trusted_proxies,
+            )
+            if peer is not None
+            else None
+        )
+        request = _request(method, target, client, headers)
+        if request is None:
+            unjudged = GateRequest(
+                method=(method or "GET").upper()[:16],
+                path=(target or "/")[:2048],
+                query="",
+                client_ip=client,
+                authorization=None,
+            )
+            return await runtime.gate.refuse(
+                unjudged, meta, Denied(Reason.INVALID_REQUEST)
+            )
+
+        return await runtime.gate.check(request, meta)
+
+    def _answer(
+        self, verdict: Verdict, headers: Mapping[str, str]
+    ) -> tuple[int, list[tuple[str, str]]]:
+        decision = verdict.decision
+        answer = [(REASON_HEADER, str(decision.reason))]
+        if isinstance(decision, Denied):
+            if decision.reason.status == 401:
+                answer.append(("WWW-Authenticate", WWW_AUTHENTICATE))
+            if decision.retry_after is not None:
+                answer.append(("Retry-After", str(decision.retry_after)))
+            return decision.reason.status, answer
+
+        runtime = self._runtime
+        values = identity_values(verdict, runtime.identity, inject=runtime.inject)
+        answer.extend(values.items())
+        authorization = upstream_authorization(verdict, headers.get("authorization"))
+        if authorization is not None:
+            answer.append((AUTHORIZATION_HEADER, authorization))
+
+        return 200, answer
+
+
+def _request(
+    method: str | None,
+    target: str | None,
+    client: IPAddress | None,
+    headers: Mapping[str, str],
+) -> GateRequest | None:
+    """The request to judge, or None if the proxy sent too little to judge it."""
+    if not method or not target:
+        return None
+    path, query = split_target(target)
+    try:
+        normalised = normalise_path(path)
+    except PathError:
+        return None
+
+    return GateRequest(
+        method=method.upper(),
+        path=normalised,
+        query=query,
+        client_ip=client,
+        authorization=headers.get("authorization"),
+        headers=headers,
+    )
+
+
+def _target_of(
+    uri: str | None, headers: Mapping[str, str], url_header: str
+) -> str | None:
+    """The request target from an URI header, or from the path of a full URL."""
+    if uri:
+        return uri
+    url = headers.get(url_header)
+    if not url:
+        return None
+    after_scheme = url.split("://", 1)[-1]
+    slash = after_scheme.find("/")
+
+    return after_scheme[slash:] if slash >= 0 else "/"

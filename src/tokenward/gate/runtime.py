@@ -1,0 +1,92 @@
+"""The running parts of the gate for one process, built from the container and
+started and stopped with the server."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from prometheus_client import CollectorRegistry
+
+from tokenward.audit.writer import AuditWriter
+from tokenward.container import Container
+from tokenward.gate.addresses import IPNetwork
+from tokenward.gate.cache import TokenCache
+from tokenward.gate.identity import IdentityHeaders
+from tokenward.gate.limits import FailureThrottle, RateLimiter
+from tokenward.gate.metrics import GateMetrics
+from tokenward.gate.service import Gate, UpstreamCredentials
+from tokenward.gate.usage import UsageRecorder
+from tokenward.gate.watcher import ChangeWatcher
+
+
+class GateRuntime:
+    def __init__(
+        self,
+        container: Container,
+        *,
+        credentials: UpstreamCredentials | None = None,
+    ) -> None:
+        settings = container.settings
+        self.settings = settings
+        self.db = container.db
+        self.registry = CollectorRegistry()
+        self.metrics = GateMetrics(self.registry)
+        self.cache = TokenCache(max_entries=settings.gate_cache_size)
+        self.audit = AuditWriter(container.db, container.clock)
+        self.usage = UsageRecorder()
+        self.audit.add_batch_hook(self.usage.flush)
+        self.trusted_proxies: tuple[IPNetwork, ...] = tuple(
+            ipaddress.ip_network(value) for value in settings.gate_trusted_proxies
+        )
+        self.identity = IdentityHeaders(
+            user=settings.gate_user_header,
+            groups=settings.gate_groups_header,
+            token_id=settings.gate_token_id_header,
+            scope=settings.gate_scope_header,
+        )
+        self.inject = settings.gate_identity == "inject"
+        self.gate = Gate(
+            db=container.db,
+            clock=container.clock,
+            key=container.instance_secret.key,
+            prefix=settings.token_prefix,
+            cache=self.cache,
+            throttle=FailureThrottle(
+                max_failures=settings.gate_failure_limit,
+                window_seconds=settings.gate_failure_window_seconds,
+            ),
+            rate_limiter=RateLimiter(),
+            audit=self.audit,
+            usage=self.usage,
+            metrics=self.metrics,
+            credentials=credentials if self.inject else None,
+            audit_anonymous=settings.audit_anonymous,
+        )
+        self.watcher = ChangeWatcher(
+            container.db,
+            self.gate.invalidate,
+            poll_seconds=settings.gate_cache_poll_seconds,
+        )
+        container.db.on_change(self.gate.invalidate)
+        self.metrics.watch(
+            "tokenward_audit_queue_depth",
+            "Audit records waiting to be committed.",
+            lambda: self.audit.queue_depth,
+        )
+        self.metrics.watch(
+            "tokenward_gate_cache_entries",
+            "Token snapshots held by this instance.",
+            lambda: len(self.cache),
+        )
+        self.running = False
+
+    async def start(self) -> None:
+        self.audit.start()
+        self.watcher.start()
+        self.running = True
+
+    async def stop(self) -> None:
+        """Stop taking changes and write every queued record and usage count."""
+        self.running = False
+        await self.watcher.stop()
+        await self.audit.stop()
