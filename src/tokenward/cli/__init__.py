@@ -1,0 +1,1 @@
+"""The `tokenward` command line: thin commands over the services of a Container."""

@@ -1,0 +1,27 @@
+"""The `tokenward` command: every sub-command wired onto one Typer app."""
+
+from __future__ import annotations
+
+import typer
+
+from tokenward.cli import admin, database, directory, permissions, tokens
+from tokenward.cli.quickstart import quickstart
+from tokenward.cli.server import serve
+
+app = typer.Typer(
+    name="tokenward",
+    help="Per-user, per-service API tokens in front of any HTTP API.",
+    no_args_is_help=True,
+    # Expected errors are printed as one line by the runner. Anything else is a bug,
+    # and a plain traceback of it must never show local variables: secrets live there.
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(serve)
+app.command()(quickstart)
+app.add_typer(database.app, name="db")
+app.add_typer(admin.app, name="admin")
+app.add_typer(directory.users, name="user")
+app.add_typer(directory.groups, name="group")
+app.add_typer(tokens.app, name="token")
+app.add_typer(permissions.app, name="permission")
