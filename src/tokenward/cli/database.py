@@ -38,7 +38,7 @@ def describe_database(settings: Settings) -> str:
     if url.get_backend_name() == "sqlite":
         return f"SQLite at {url.database}"
 
-    return f"{url.get_backend_name()} at {url.render_as_string(hide_password=True)}"
+    return url.render_as_string(hide_password=True)
 
 
 def schema_revision(settings: Settings) -> str | None:
