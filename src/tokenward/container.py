@@ -13,7 +13,7 @@ from tokenward.db import Database
 from tokenward.directory.services import DirectoryService
 from tokenward.instance import InstanceSecret, load_instance_secret
 from tokenward.policies.bootstrap import BootstrapService
-from tokenward.policies.services import PermissionService
+from tokenward.policies.services import GatePolicyService, PermissionService
 from tokenward.tokens.services import TokenService
 
 
@@ -34,6 +34,7 @@ class Container:
         )
         self.directory = DirectoryService(self.db, self.clock)
         self.permissions = PermissionService(self.db, self.clock)
+        self.gate_policy = GatePolicyService(self.db, self.clock)
         self.bootstrap = BootstrapService(self.db, self.clock)
         self.tokens = TokenService(
             self.db,

@@ -1,9 +1,10 @@
-"""REST routes for permission grants (administrators)."""
+"""REST routes for permission grants and the gate policy (administrators)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tokenward.policies.documents import GatePolicyDocument
 from tokenward.policies.permissions import Permission
 from tokenward.policies.schemas import (
     PermissionGrantIn,
@@ -43,3 +44,28 @@ async def set_permission(
     everyone, groups = (await services.permissions.grants(caller))[permission]
 
     return PermissionGrantOut(permission=permission, everyone=everyone, groups=groups)
+
+
+gate_policy_router = APIRouter(tags=["policies"])
+
+
+@gate_policy_router.get("/policies/gate", response_model=GatePolicyDocument)
+async def get_gate_policy(services: Services, caller: Caller) -> GatePolicyDocument:
+    """The gate policy: networks, password rules, token-only paths, read-only rules.
+
+    The defaults are answered until an administrator saves one.
+    """
+    return await services.gate_policy.get(caller)
+
+
+@gate_policy_router.put("/policies/gate", response_model=GatePolicyDocument)
+async def replace_gate_policy(
+    body: GatePolicyDocument, services: Services, caller: Caller, origin: RequestOrigin
+) -> GatePolicyDocument:
+    """Replace the gate policy as a whole; fields left out take their defaults.
+
+    Unknown fields, malformed ranges, path patterns that do not start with `/`,
+    unknown presets and unknown methods are refused with 422 and nothing is saved.
+    This instance enforces the new policy at once, others within their cache bound.
+    """
+    return await services.gate_policy.replace(caller, origin, body)
