@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tokenward.cli import admin, database, directory, permissions, tokens
+from tokenward.cli import admin, database, directory, permissions, policies, tokens
 from tokenward.cli.quickstart import quickstart
 from tokenward.cli.server import serve
 
@@ -25,3 +25,4 @@ app.add_typer(directory.users, name="user")
 app.add_typer(directory.groups, name="group")
 app.add_typer(tokens.app, name="token")
 app.add_typer(permissions.app, name="permission")
+app.add_typer(policies.app, name="policy")
