@@ -76,6 +76,21 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Lowest level of log events written."
     )
+    log_allowed_decisions: bool = Field(
+        default=False,
+        description=(
+            "Log each allowed gate decision at info; otherwise at debug (refusals "
+            "are always logged at info)."
+        ),
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "On SIGTERM, how long requests in flight may take to finish before they "
+            "are cut; the audit is flushed after them either way."
+        ),
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000,
         ge=0,

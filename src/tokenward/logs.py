@@ -50,6 +50,30 @@ def configure_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, WithoutQueryString) for f in access.filters):
+        access.addFilter(WithoutQueryString())
+
+
+class WithoutQueryString(logging.Filter):
+    """Drops the query string from uvicorn's access lines: a client may have put a
+    token there (the gate refuses it, but the line would still hold it)."""
+
+    # uvicorn logs (client, method, path with query, HTTP version, status).
+    _PATH = 2
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > self._PATH:
+            path = args[self._PATH]
+            if isinstance(path, str) and "?" in path:
+                record.args = (
+                    *args[: self._PATH],
+                    path.split("?", 1)[0],
+                    *args[self._PATH + 1 :],
+                )
+
+        return True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +37,22 @@ class AuditUnavailableError(TokenwardError):
     """The record could not be made durable; the request must be refused."""
 
 
+class AuditObserver(Protocol):
+    """Told how the writer fares, for metrics."""
+
+    def batch_committed(self, records: int, seconds: float) -> None: ...
+
+    def records_failed(self, records: int) -> None: ...
+
+
+class _NoObserver:
+    def batch_committed(self, records: int, seconds: float) -> None:
+        pass
+
+    def records_failed(self, records: int) -> None:
+        pass
+
+
 @dataclass(slots=True)
 class _Pending:
     entry: AuditEntry
@@ -51,6 +69,7 @@ class AuditWriter:
         *,
         max_batch: int = 500,
         max_queue: int = 50_000,
+        observer: AuditObserver | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -58,12 +77,19 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
         self._hooks: list[BatchHook] = []
+        self._observer: AuditObserver = observer or _NoObserver()
+        self._waiting = 0
         self.batches = 0
         self.failures = 0
 
     @property
     def queue_depth(self) -> int:
-        return self._queue.qsize()
+        """Records submitted and not yet durable (or failed): queued or committing."""
+        return self._waiting
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def add_batch_hook(self, hook: BatchHook) -> None:
         self._hooks.append(hook)
@@ -73,7 +99,11 @@ class AuditWriter:
             self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def stop(self) -> None:
-        """Write everything still queued, then stop."""
+        """Write everything still queued, then stop.
+
+        Work the hooks hold back for a later batch (usage counters) is theirs to
+        flush after this returns.
+        """
         if self._task is None:
             return
         await self._queue.join()
@@ -81,8 +111,6 @@ class AuditWriter:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        # A last batch for the hooks' own pending work (usage counters).
-        await self._commit([])
 
     async def record(self, entry: AuditEntry, origin: Origin) -> None:
         """Queue one record and return once it is durable.
@@ -95,12 +123,18 @@ class AuditWriter:
     def submit(self, entry: AuditEntry, origin: Origin) -> asyncio.Future[None]:
         """Queue one record; the future resolves when it is durable."""
         if self._task is None:
+            self._observer.records_failed(1)
             raise AuditUnavailableError("the audit writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A refusal is answered without waiting for its record; its failure is
+        # counted and logged here, not again by asyncio as "never retrieved".
+        done.add_done_callback(_retrieve)
         try:
             self._queue.put_nowait(_Pending(entry, origin, self._clock.now(), done))
         except asyncio.QueueFull:
+            self._observer.records_failed(1)
             raise AuditUnavailableError("the audit queue is full") from None
+        self._waiting += 1
 
         return done
 
@@ -109,10 +143,12 @@ class AuditWriter:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
                 await self._commit(batch)
             except Exception as error:  # any failure refuses the whole batch
                 self.failures += 1
+                self._observer.records_failed(len(batch))
                 log.exception("audit_batch_failed", size=len(batch), error=str(error))
                 for pending in batch:
                     if not pending.done.done():
@@ -121,10 +157,14 @@ class AuditWriter:
                         )
             else:
                 self.batches += 1
+                self._observer.batch_committed(
+                    len(batch), time.perf_counter() - started
+                )
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_result(None)
             finally:
+                self._waiting -= len(batch)
                 for _ in batch:
                     self._queue.task_done()
 
@@ -135,3 +175,8 @@ class AuditWriter:
             )
             for hook in self._hooks:
                 await hook(session)
+
+
+def _retrieve(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -30,19 +34,47 @@ def serve_app(settings: Settings, *, access_log: bool) -> None:
         port=settings.port,
         database="sqlite" if settings.uses_sqlite else "postgresql",
     )
-    uvicorn.run(
-        create_app(container),
-        host=settings.host,
-        port=settings.port,
-        # Our handlers from configure_logging stay; uvicorn's dictConfig would
-        # replace them with its own plain-text ones.
-        log_config=None,
-        access_log=access_log,
-        # The client address is tokenward's to decide from its own trusted-proxy
-        # settings (SPEC G5), not uvicorn's from any X-Forwarded-For it is sent.
-        proxy_headers=False,
-        server_header=False,
-    )
+    with _stop_signals_exit_zero():
+        uvicorn.run(
+            create_app(container),
+            host=settings.host,
+            port=settings.port,
+            # Our handlers from configure_logging stay; uvicorn's dictConfig would
+            # replace them with its own plain-text ones.
+            log_config=None,
+            access_log=access_log,
+            # The client address is tokenward's to decide from its own trusted-proxy
+            # settings (SPEC G5), not uvicorn's from any X-Forwarded-For it is sent.
+            proxy_headers=False,
+            server_header=False,
+            # Requests in flight get this long; the audit is flushed after them.
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
+
+
+@contextmanager
+def _stop_signals_exit_zero() -> Iterator[None]:
+    """Make a stop that was asked for (SIGTERM, SIGINT) and carried out exit with 0.
+
+    uvicorn shuts down gracefully on these signals, then raises the same signal again
+    once it has restored the handlers it found, so that by default the process ends
+    "killed by SIGTERM". The handlers installed here turn that into a plain exit 0,
+    which supervisors read as a clean stop; a signal that comes before uvicorn has
+    taken over ends the start-up the same way.
+    """
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in stop_signals}
+    for number in stop_signals:
+        signal.signal(number, _exit_zero)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _exit_zero(_number: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def serve(

@@ -14,8 +14,9 @@ upstream connection after every check.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
+
+import structlog
 
 from tokenward.gate.addresses import IPAddress, client_address, parse_address
 from tokenward.gate.decision import Denied, GateRequest
@@ -25,6 +26,8 @@ from tokenward.gate.reasons import Reason
 from tokenward.gate.runtime import GateRuntime
 from tokenward.gate.service import RequestMeta, Verdict
 from tokenward.web.asgi import Receive, Scope, Send, header_map, send_empty
+from tokenward.web.request_ids import HEADER as REQUEST_ID_HEADER
+from tokenward.web.request_ids import request_id_from
 
 PREFIX = "/auth/"
 ENVOY = "/auth/envoy"
@@ -58,8 +61,18 @@ class ForwardAuthApp:
             await send_empty(send, 404, [])
             return
 
-        verdict = await self._check(scope, headers, face, method, target)
-        await send_empty(send, *self._answer(verdict, headers))
+        request_id = request_id_from(headers.get("x-request-id"))
+        # Every line logged meanwhile (uvicorn's access line too) names the request.
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            verdict = await self._check(
+                scope, headers, face, method, target, request_id=request_id
+            )
+            status, answer = self._answer(verdict, headers)
+            answer.append((REQUEST_ID_HEADER, request_id))
+            await send_empty(send, status, answer)
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
 
     async def _check(
         self,
@@ -68,12 +81,12 @@ class ForwardAuthApp:
         face: str,
         method: str | None,
         target: str | None,
+        *,
+        request_id: str,
     ) -> Verdict:
         runtime = self._runtime
         meta = RequestMeta(
-            face=face,
-            user_agent=headers.get("user-agent"),
-            request_id=(headers.get("x-request-id") or uuid.uuid4().hex)[:64],
+            face=face, user_agent=headers.get("user-agent"), request_id=request_id
         )
         peer = parse_address(scope["client"][0]) if scope.get("client") else None
         client = (
@@ -90,7 +103,8 @@ class ForwardAuthApp:
         if request is None:
             unjudged = GateRequest(
                 method=(method or "GET").upper()[:16],
-                path=(target or "/")[:2048],
+                # Never the query: it may hold a token, and this goes to the audit.
+                path=split_target(target or "/")[0][:2048],
                 query="",
                 client_ip=client,
                 authorization=None,

@@ -6,17 +6,22 @@ from __future__ import annotations
 import ipaddress
 
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import SQLAlchemyError
 
 from tokenward.audit.writer import AuditWriter
 from tokenward.container import Container
 from tokenward.gate.addresses import IPNetwork
 from tokenward.gate.cache import TokenCache
+from tokenward.gate.decision_log import DecisionLog
 from tokenward.gate.identity import IdentityHeaders
 from tokenward.gate.limits import FailureThrottle, RateLimiter
 from tokenward.gate.metrics import GateMetrics
 from tokenward.gate.service import Gate, UpstreamCredentials
 from tokenward.gate.usage import UsageRecorder
 from tokenward.gate.watcher import ChangeWatcher
+from tokenward.logs import get_logger
+
+log = get_logger(__name__)
 
 
 class GateRuntime:
@@ -32,7 +37,7 @@ class GateRuntime:
         self.registry = CollectorRegistry()
         self.metrics = GateMetrics(self.registry)
         self.cache = TokenCache(max_entries=settings.gate_cache_size)
-        self.audit = AuditWriter(container.db, container.clock)
+        self.audit = AuditWriter(container.db, container.clock, observer=self.metrics)
         self.usage = UsageRecorder()
         self.audit.add_batch_hook(self.usage.flush)
         self.trusted_proxies: tuple[IPNetwork, ...] = tuple(
@@ -61,6 +66,7 @@ class GateRuntime:
             metrics=self.metrics,
             credentials=credentials if self.inject else None,
             audit_anonymous=settings.audit_anonymous,
+            decision_log=DecisionLog(allowed_at_info=settings.log_allowed_decisions),
         )
         self.watcher = ChangeWatcher(
             container.db,
@@ -86,7 +92,17 @@ class GateRuntime:
         self.running = True
 
     async def stop(self) -> None:
-        """Stop taking changes and write every queued record and usage count."""
+        """Stop taking changes and write every queued record and usage count.
+
+        Called once the server has finished its requests in flight. A failure to
+        write is logged, not raised, so the rest of the shutdown still runs.
+        """
         self.running = False
         await self.watcher.stop()
         await self.audit.stop()
+        try:
+            async with self.db.write() as session:
+                await self.usage.flush(session, force=True)
+        except (SQLAlchemyError, OSError) as error:
+            log.exception("usage_flush_failed", error=str(error))
+        log.info("gate_stopped", audit_batches=self.audit.batches)

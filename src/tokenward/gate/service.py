@@ -21,6 +21,7 @@ from tokenward.db import Database
 from tokenward.gate import decision as rules
 from tokenward.gate.cache import Missing, TokenCache
 from tokenward.gate.decision import Allowed, Decision, Denied, GateRequest
+from tokenward.gate.decision_log import DecisionLog
 from tokenward.gate.limits import FailureThrottle, RateLimiter
 from tokenward.gate.loader import GateState, load_groups, load_state, load_token
 from tokenward.gate.metrics import GateMetrics
@@ -86,6 +87,7 @@ class Gate:
         metrics: GateMetrics,
         credentials: UpstreamCredentials | None = None,
         audit_anonymous: bool = False,
+        decision_log: DecisionLog | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -99,6 +101,7 @@ class Gate:
         self._metrics = metrics
         self._credentials = credentials
         self._audit_anonymous = audit_anonymous
+        self._decision_log = decision_log or DecisionLog()
         self._state: GateState | None = None
         self._state_generation = -1
         self._state_lock = asyncio.Lock()
@@ -130,8 +133,16 @@ class Gate:
         verdict = await self._record(request, meta, verdict)
         decision = verdict.decision
         outcome = "allowed" if decision.allowed else "denied"
+        seconds = time.perf_counter() - started
         self._metrics.decisions.labels(meta.face, outcome, decision.reason).inc()
-        self._metrics.latency.labels(meta.face).observe(time.perf_counter() - started)
+        self._metrics.latency.labels(meta.face).observe(seconds)
+        self._decision_log.write(
+            request,
+            decision,
+            face=meta.face,
+            request_id=meta.request_id,
+            seconds=seconds,
+        )
 
         return verdict
 
@@ -228,8 +239,14 @@ class Gate:
                 # SPEC A3: an allow is answered only once its record is durable.
                 await written
         except AuditUnavailableError:
-            self._metrics.audit_failures.inc()
-            return Verdict(Denied(Reason.UNAVAILABLE))
+            # Counted by the writer, in tokenward_audit_failures_total.
+            return Verdict(
+                Denied(
+                    Reason.UNAVAILABLE,
+                    token_id=decision.token_id,
+                    username=decision.username,
+                )
+            )
         if isinstance(decision, Allowed) and decision.token_id is not None:
             self._usage.note(decision.token_id, client, self._clock.now())
 

@@ -24,6 +24,7 @@ from tokenward.tokens.routes import router as tokens_router
 from tokenward.web.asgi import Receive, Scope, Send
 from tokenward.web.errors import install_error_handlers
 from tokenward.web.operations import OPERATION_PATHS, OperationsApp
+from tokenward.web.request_ids import RequestIdMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +36,8 @@ class TokenwardApp:
         self.container = container
         self.runtime = GateRuntime(container)
         self.api = _api(container, self.runtime, close_on_shutdown=close_on_shutdown)
+        # Outside FastAPI's own middleware, so that even its 500 answers carry it.
+        self._api_with_request_id = RequestIdMiddleware(self.api)
         self._forward_auth = ForwardAuthApp(self.runtime)
         self._operations = OperationsApp(self.runtime)
 
@@ -47,7 +50,7 @@ class TokenwardApp:
             if path in OPERATION_PATHS:
                 await self._operations(scope, receive, send)
                 return
-        await self.api(scope, receive, send)
+        await self._api_with_request_id(scope, receive, send)
 
 
 def create_app(container: Container, *, close_on_shutdown: bool = True) -> TokenwardApp:

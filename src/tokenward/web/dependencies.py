@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +12,7 @@ from tokenward.container import Container
 from tokenward.errors import AuthenticationError
 from tokenward.policies.permissions import Actor
 from tokenward.web.credentials import parse_authorization
+from tokenward.web.request_ids import request_id_from, scope_request_id
 
 # Declared for the OpenAPI document only; the header is parsed by our own code.
 _bearer = HTTPBearer(auto_error=False, description="A tokenward token")
@@ -26,15 +26,17 @@ def container(request: Request) -> Container:
 
 
 def origin(request: Request) -> Origin:
-    """Request fields for audit records; the request id is taken or made."""
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    """Request fields for audit records; the request id is the one in the logs."""
+    request_id = scope_request_id(request.scope) or request_id_from(
+        request.headers.get("x-request-id")
+    )
 
     return Origin(
         client_ip=request.client.host if request.client else None,
         method=request.method,
         path=request.url.path,
         user_agent=request.headers.get("user-agent"),
-        request_id=request_id[:64],
+        request_id=request_id,
     )
 
 
