@@ -7,8 +7,11 @@ with its default in docs/configuration.md; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import warnings
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -109,6 +113,33 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the reverse proxy listener, apart from the API's own.",
     )
+    gate_upstream_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds the reverse proxy waits to connect to the upstream.",
+    )
+    gate_upstream_read_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Seconds the reverse proxy waits for each read from (or write to) the "
+            "upstream before answering 504."
+        ),
+    )
+    gate_preserve_host: bool = Field(
+        default=False,
+        description=(
+            "Send the client's Host header to the upstream instead of the "
+            "upstream URL's host."
+        ),
+    )
+    gate_upstream_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the CAs that sign an https upstream's certificate; "
+            "unset: the system's trust store."
+        ),
+    )
     gate_trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Ranges of proxies whose X-Forwarded-For / Forwarded is believed.",
@@ -131,6 +162,31 @@ class Settings(BaseSettings):
     )
     gate_scope_header: str = Field(
         default="X-Tokenward-Scope", description="Identity header: the token's scope."
+    )
+    gate_upstream_check_path: str = Field(
+        default="/rest/api/2/myself",
+        description=(
+            "Where a saved upstream credential is tried: a path on "
+            "`gate_upstream_url`, or a full http(s) URL."
+        ),
+    )
+    gate_upstream_check_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a credential check waits for the upstream.",
+    )
+    gate_upstream_same_user: bool = Field(
+        default=False,
+        description=(
+            "Accept an upstream credential only if the upstream names its owner "
+            "(the same username) when it is checked."
+        ),
+    )
+    gate_credential_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Decrypted upstream credentials each instance keeps.",
     )
     gate_cache_size: int = Field(
         default=100_000, ge=0, description="Token snapshots each instance keeps."
@@ -178,6 +234,14 @@ class Settings(BaseSettings):
 
         return tuple(sources)
 
+    @field_validator("gate_upstream_check_path")
+    @classmethod
+    def _check_upstream_check_path(cls, value: str) -> str:
+        if not value.startswith(("/", "http://", "https://")):
+            raise ValueError("must be a path starting with / or an http(s) URL")
+
+        return value
+
     @field_validator("token_prefix")
     @classmethod
     def _check_prefix(cls, value: str) -> str:
@@ -187,6 +251,18 @@ class Settings(BaseSettings):
             )
 
         return value
+
+    @field_validator("gate_trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, values: list[str]) -> list[str]:
+        return [
+            str(ipaddress.ip_network(value.strip(), strict=True)) for value in values
+        ]
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """`gate_trusted_proxies`, parsed."""
+        return tuple(ipaddress.ip_network(value) for value in self.gate_trusted_proxies)
 
     @property
     def resolved_database_url(self) -> str:
@@ -203,6 +279,7 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the settings; validation errors become one clear ConfigurationError."""
+    _warn_about_unknown_variables()
     try:
         return Settings()
     except ValidationError as error:
@@ -211,6 +288,25 @@ def load_settings() -> Settings:
             for item in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None
+    except SettingsError as error:
+        # Raised for values that are not even parseable, such as a list that is
+        # not JSON; the message names the field.
+        raise ConfigurationError(f"invalid configuration: {error}") from None
+
+
+# Variables with our prefix that are not settings but are read by other parts.
+_NOT_SETTINGS = frozenset({"CONFIG", "TEST_DATABASE_URL", "FORBID_SKIPS"})
+
+
+def _warn_about_unknown_variables() -> None:
+    """A misspelled variable would otherwise be ignored without a word."""
+    known = {name.upper() for name in Settings.model_fields} | _NOT_SETTINGS
+    for variable in sorted(os.environ):
+        if variable.startswith("TOKENWARD_") and variable[10:] not in known:
+            warnings.warn(
+                f"{variable} is not a tokenward setting and is ignored",
+                stacklevel=3,
+            )
 
 
 def _variable(location: tuple[int | str, ...]) -> str:

@@ -9,7 +9,9 @@ timeout. PostgreSQL needs neither trick.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -94,14 +96,18 @@ def sync_url(url: str) -> str:
 
 
 def prepare_sqlite_directory(url: str) -> None:
-    """Create the directory of a SQLite file, readable by its owner only."""
+    """Create the directory and file of a SQLite database, for its owner only."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (
         None,
         "",
         ":memory:",
     ):
-        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Created here, owner-only, before SQLite creates it with the umask's mode.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Database:

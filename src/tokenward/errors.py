@@ -40,7 +40,7 @@ class PermissionDeniedError(TokenwardError):
     """The actor lacks the permission the operation needs."""
 
     def __init__(self, permission: str) -> None:
-        super().__init__(f"this needs the {permission!r} permission")
+        super().__init__(f"this needs the {permission} permission")
         self.permission = permission
 
 

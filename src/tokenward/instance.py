@@ -67,7 +67,7 @@ def _read_secret_file(path: Path) -> bytes:
 
 
 def _read_or_create(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         # O_EXCL: two processes starting at once must not both write a secret.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -35,8 +35,9 @@ CHAINED_FIELDS = (
 
 
 def canonical_content(record: Mapping[str, Any]) -> bytes:
-    """The bytes the chain hashes for one record: sorted, compact JSON."""
-    content = {name: _plain(record.get(name)) for name in CHAINED_FIELDS}
+    """The bytes the chain hashes for one record: a compact JSON array of the
+    chained fields in their fixed order (objects inside with sorted keys)."""
+    content = [_plain(record.get(name)) for name in CHAINED_FIELDS]
 
     return json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -54,6 +55,6 @@ def link(prev_hash: str, record: Mapping[str, Any]) -> str:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
     return value

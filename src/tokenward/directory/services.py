@@ -23,6 +23,7 @@ from tokenward.directory.models import Group, User
 from tokenward.directory.passwords import hash_password
 from tokenward.errors import InvalidInputError
 from tokenward.gate.changes import bump
+from tokenward.policies.models import PermissionGroup, PermissionSetting
 from tokenward.policies.permissions import Actor, Permission, require
 
 # No whitespace and no colon: a username travels in HTTP Basic credentials.
@@ -227,7 +228,19 @@ class DirectoryService:
 
         async with self._db.write() as session:
             group = await find_group(session, name)
-            details = {"group": name, "members": len(group.members)}
+            granted = list(
+                await session.scalars(
+                    select(PermissionGroup.permission).where(
+                        PermissionGroup.group_id == group.id
+                    )
+                )
+            )
+            await _keep_an_administrator(session, group, granted)
+            details: dict[str, object] = {
+                "group": name,
+                "members": len(group.members),
+                "permissions_dropped": sorted(granted),
+            }
             await session.delete(group)
             await bump(session)
             entry = AuditEntry(
@@ -289,6 +302,32 @@ class DirectoryService:
         await session.flush()
 
         return group
+
+
+async def _keep_an_administrator(
+    session: AsyncSession, group: Group, granted: list[str]
+) -> None:
+    """Refuse to delete the last group that holds `administer` (unless everyone
+    does): the cascade would lock every administrator out."""
+    if Permission.ADMINISTER not in granted:
+        return
+    everyone = await session.scalar(
+        select(PermissionSetting.everyone).where(
+            PermissionSetting.permission == Permission.ADMINISTER
+        )
+    )
+    others = await session.scalar(
+        select(func.count()).where(
+            PermissionGroup.permission == Permission.ADMINISTER,
+            PermissionGroup.group_id != group.id,
+        )
+    )
+    if not everyone and not others:
+        raise InvalidInputError(
+            f"group {group.name!r} is the only one holding the administer permission; "
+            "grant it to another group first",
+            field="name",
+        )
 
 
 def _user_entry(

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=8192)
 def parse_address(text: str) -> IPAddress | None:
-    """An address from a header value: tolerates IPv6 brackets and ports."""
+    """An address from a header value: tolerates IPv6 brackets and ports.
+
+    Cached: the same few proxy and client addresses arrive again and again, and
+    `ipaddress` parsing costs more than the rest of a cached decision.
+    """
     value = text.strip().strip('"')
     if value.startswith("["):
         value = value[1:].split("]", 1)[0]

@@ -77,4 +77,4 @@ class Actor:
 def require(actor: Actor, *permissions: Permission) -> None:
     """Raise PermissionDeniedError unless `actor` holds one of `permissions`."""
     if not any(actor.may(permission) for permission in permissions):
-        raise PermissionDeniedError(permissions[0])
+        raise PermissionDeniedError(" or ".join(permissions))

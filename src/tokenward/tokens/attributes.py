@@ -132,6 +132,12 @@ def resolve_expiry(
             raise InvalidInputError(
                 "expires_in_days must be at least 1", field="expires_in_days"
             )
+        # Checked before adding: a huge count would overflow the datetime instead.
+        if expires_in_days > MAX_LIFETIME.days:
+            raise InvalidInputError(
+                f"a token lives at most {MAX_LIFETIME.days} days",
+                field="expires_in_days",
+            )
         expires_at = now + dt.timedelta(days=expires_in_days)
     elif expires_at is None:
         return now + default_lifetime

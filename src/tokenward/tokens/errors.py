@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tokenward.errors import InvalidInputError, NotFoundError
+from tokenward.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    TokenwardError,
+)
 
 
 class TokenNotFoundError(NotFoundError):
@@ -17,3 +22,15 @@ class TokenNotActiveError(InvalidInputError):
         super().__init__(f"token {token_id!r} is {status}", field="token_id")
         self.token_id = token_id
         self.status = status
+
+
+class TokenRestrictedError(PermissionDeniedError):
+    """A valid token used where its restrictions (scope, networks, headers) forbid;
+    `reason` is the gate's reason code."""
+
+    def __init__(self, reason: str) -> None:
+        TokenwardError.__init__(
+            self, f"this token may not make this request (refused: {reason})"
+        )
+        self.permission = "use_tokens"
+        self.reason = reason

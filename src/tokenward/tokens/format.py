@@ -19,7 +19,8 @@ from dataclasses import dataclass
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 30
 CHECKSUM_LENGTH = 6
-_INDEX = {character: position for position, character in enumerate(ALPHABET)}
+# ASCII only: str.isalnum and \w would also admit other scripts' letters and digits.
+_BASE62 = re.compile(r"[0-9A-Za-z]+", re.ASCII)
 
 
 def scanner_pattern(prefix: str) -> str:
@@ -60,11 +61,14 @@ def parse(candidate: str, *, prefix: str | None = None) -> ParsedToken:
     found_prefix, separator, rest = candidate.partition("_")
     if not separator or not found_prefix:
         raise MalformedTokenError("no prefix")
+    # The checksum is computed over ASCII; any other prefix cannot be ours.
+    if not (found_prefix.isascii() and found_prefix.isalnum()):
+        raise MalformedTokenError("bad prefix")
     if prefix is not None and found_prefix != prefix:
         raise MalformedTokenError("wrong prefix")
     if len(rest) != BODY_LENGTH + CHECKSUM_LENGTH:
         raise MalformedTokenError("wrong length")
-    if any(character not in _INDEX for character in rest):
+    if _BASE62.fullmatch(rest) is None:
         raise MalformedTokenError("bad character")
 
     body, checksum = rest[:BODY_LENGTH], rest[BODY_LENGTH:]

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from tokenward.tokens.attributes import Scope
 from tokenward.tokens.schemas import (
@@ -128,8 +129,9 @@ async def search_tokens(
     label: str | None = None,
     status: StatusQuery = None,
     scope: Scope | None = None,
-    expires_after: dt.datetime | None = None,
-    expires_before: dt.datetime | None = None,
+    # Aware only: a bound without a time zone would be a guess (and cannot be stored).
+    expires_after: AwareDatetime | None = None,
+    expires_before: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TokenPage:
@@ -191,7 +193,7 @@ async def revoke_tokens(
     """Revoke several tokens by id, or every token of `owner` (token managers)."""
     if body.owner is not None:
         tokens = await services.tokens.revoke_all(
-            caller, origin, owner=body.owner, reason=body.reason
+            caller, origin, owner=body.owner, reason=body.reason, managed=True
         )
     else:
         tokens = await services.tokens.revoke(

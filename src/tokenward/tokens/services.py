@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
@@ -21,15 +21,26 @@ from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.directory.models import User
 from tokenward.directory.services import find_user
-from tokenward.errors import AuthenticationError, InvalidInputError
+from tokenward.errors import (
+    AuthenticationError,
+    InvalidInputError,
+)
+from tokenward.gate.addresses import IPAddress
 from tokenward.gate.changes import bump
+from tokenward.gate.decision import Denied, GateRequest, TokenCredential, decide_token
+from tokenward.gate.loader import load_state, load_token
+from tokenward.gate.reasons import Reason
 from tokenward.instance import InstanceSecret
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
 from tokenward.tokens import attributes, format
 from tokenward.tokens.attributes import Scope, Tier
 from tokenward.tokens.digest import token_digest
-from tokenward.tokens.errors import TokenNotActiveError, TokenNotFoundError
+from tokenward.tokens.errors import (
+    TokenNotActiveError,
+    TokenNotFoundError,
+    TokenRestrictedError,
+)
 from tokenward.tokens.models import Token
 
 MAX_PAGE = 500
@@ -71,6 +82,35 @@ class TokenFilter:
     offset: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """A call to tokenward's own API, as the token checks need to see it."""
+
+    method: str
+    path: str
+    client_ip: IPAddress | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Unlimited:
+    """Per-token rate limits are the gate's; tokenward's own API does not count."""
+
+    def allow(self, token_id: str, per_minute: int) -> bool:
+        return True
+
+
+_UNLIMITED = _Unlimited()
+# Refusals of a good credential used where it may not be; any other is a bad one.
+_RESTRICTIONS = frozenset(
+    {
+        Reason.NETWORK_NOT_ALLOWED,
+        Reason.TOKEN_NETWORK_NOT_ALLOWED,
+        Reason.READ_ONLY_SCOPE,
+        Reason.HEADER_MISMATCH,
+    }
+)
+
+
 def new_token_id() -> str:
     """A public, non-secret identifier: 16 hex characters."""
     return secrets.token_hex(8)
@@ -96,15 +136,16 @@ class TokenService:
         self, actor: Actor, origin: Origin, spec: TokenSpec, *, owner: str | None = None
     ) -> IssuedToken:
         """Create a token for the actor, or for `owner` if a token manager asks."""
-        for_self = owner is None or owner == actor.name
-        if for_self:
-            require(actor, Permission.CREATE_OWN_TOKENS)
-            if actor.user_id is None:
-                raise InvalidInputError(
-                    "name the user who will own the token", field="owner"
-                )
-        else:
-            require(actor, Permission.MANAGE_TOKENS)
+        if owner is None and actor.user_id is None:
+            raise InvalidInputError(
+                "name the user who will own the token", field="owner"
+            )
+        # The operator (no user) only ever creates for others, whatever its name.
+        for_self = actor.user_id is not None and owner in (None, actor.name)
+        require(
+            actor,
+            Permission.CREATE_OWN_TOKENS if for_self else Permission.MANAGE_TOKENS,
+        )
         now = self._clock.now()
         values = self._checked(spec, now)
 
@@ -226,9 +267,18 @@ class TokenService:
         *,
         owner: str | None = None,
         reason: str = "",
+        managed: bool = False,
     ) -> list[Token]:
-        """Revoke every token of `owner` (a token manager's act), or of the actor."""
-        if owner is not None and owner != actor.name:
+        """Revoke every token of `owner` (a token manager's act), or of the actor.
+
+        `managed` marks a request made through the Token Manager, which needs the
+        permission even when the owner named is the actor.
+        """
+        if owner is None and actor.user_id is None:
+            raise InvalidInputError(
+                "name the user whose tokens to revoke", field="owner"
+            )
+        if managed or actor.user_id is None or owner not in (None, actor.name):
             require(actor, Permission.MANAGE_TOKENS)
 
         async with self._db.write() as session:
@@ -305,25 +355,52 @@ class TokenService:
 
         return IssuedToken(token=new, secret=secret)
 
-    async def authenticate(self, secret: str, *, username: str | None = None) -> Actor:
+    async def authenticate(
+        self, secret: str, *, username: str | None = None, call: ApiCall | None = None
+    ) -> Actor:
         """The actor a token speaks for when calling tokenward's own API.
 
-        With `username` (HTTP Basic) it must be the token's owner. Every failure is
-        the same AuthenticationError, so a caller learns nothing about why.
+        The same checks as the gate (SPEC G2) apply, so a read-only, network- or
+        header-restricted token is just as restricted here; `call` describes the
+        request for those checks (without it only the credential is checked, for
+        tooling). With `username` (HTTP Basic) it must be the token's owner. A bad
+        credential is always the same AuthenticationError, so a caller learns
+        nothing about why; a good one used where it may not be is refused with
+        PermissionDeniedError naming the reason code.
         """
         try:
             format.parse(secret, prefix=self._prefix)
         except format.MalformedTokenError:
             raise AuthenticationError("invalid token") from None
         digest = token_digest(self._key, secret)
+        request = GateRequest(
+            method=call.method if call else "GET",
+            path=call.path if call else "/",
+            query="",
+            client_ip=call.client_ip if call else None,
+            authorization=None,
+            headers=call.headers if call else {},
+        )
 
         async with self._db.read() as session:
-            token = await session.scalar(select(Token).where(Token.digest == digest))
-            if token is None or token.status_at(self._clock.now()) != "active":
-                raise AuthenticationError("invalid token")
-            if username is not None and username != token.owner.username:
-                raise AuthenticationError("invalid token")
-            actor = await actor_for(session, token.owner)
+            state = await load_state(session)
+            snapshot = await load_token(session, digest, state)
+            decision = decide_token(
+                request,
+                TokenCredential(secret=secret, username=username),
+                snapshot,
+                state.policy,
+                now=self._clock.now().timestamp(),
+                rate_limiter=_UNLIMITED,
+            )
+            if isinstance(decision, Denied):
+                if decision.reason not in _RESTRICTIONS:
+                    raise AuthenticationError("invalid token")
+                if call is not None:
+                    raise TokenRestrictedError(decision.reason)
+            assert snapshot is not None  # noqa: S101 - an unknown token was refused
+            owner = await find_user(session, snapshot.owner)
+            actor = await actor_for(session, owner)
         if not actor.may(Permission.USE_TOKENS):
             raise AuthenticationError("invalid token")
 
@@ -391,6 +468,9 @@ class TokenService:
                     details={"reason": reason} if reason else {},
                 )
             )
+        if entries:
+            # Every gate must forget these tokens now (SPEC S2).
+            await bump(session)
         await append(session, entries, origin=origin, now=now)
 
     def _with_status(self, query: Select[Token], status: str | None) -> Select[Token]:

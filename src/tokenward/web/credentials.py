@@ -6,7 +6,6 @@ header that does not decode, is no credential at all.
 
 from __future__ import annotations
 
-import binascii
 from base64 import b64decode
 from dataclasses import dataclass
 
@@ -37,7 +36,9 @@ def parse_authorization(header: str | None) -> Credential | None:
 def _parse_basic(value: str) -> Credential | None:
     try:
         decoded = b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
+        # binascii.Error and UnicodeDecodeError are ValueErrors, and b64decode
+        # refuses a str with non-ASCII characters with a plain ValueError.
         return None
     username, separator, password = decoded.partition(":")
     if not separator:

@@ -10,13 +10,29 @@ from fastapi.security import HTTPBasic, HTTPBearer
 from tokenward.audit.services import Origin
 from tokenward.container import Container
 from tokenward.errors import AuthenticationError
+from tokenward.gate.addresses import IPAddress, client_address, parse_address
 from tokenward.policies.permissions import Actor
+from tokenward.tokens.services import ApiCall
 from tokenward.web.credentials import parse_authorization
 from tokenward.web.request_ids import request_id_from, scope_request_id
 
+
+class _DocumentedBasic(HTTPBasic):
+    """HTTP Basic as declared in the OpenAPI document, and nothing more.
+
+    FastAPI's own HTTPBasic answers a malformed Basic header with its own 401 even
+    with `auto_error=False`, ahead of our code and unlike our other refusals.
+    """
+
+    async def __call__(  # type: ignore[override]  # declares, never reads
+        self, request: Request
+    ) -> None:
+        return None
+
+
 # Declared for the OpenAPI document only; the header is parsed by our own code.
 _bearer = HTTPBearer(auto_error=False, description="A tokenward token")
-_basic = HTTPBasic(auto_error=False, description="username and tokenward token")
+_basic = _DocumentedBasic(auto_error=False, description="username and tokenward token")
 
 
 def container(request: Request) -> Container:
@@ -51,8 +67,30 @@ async def actor(
     if credential is None:
         raise AuthenticationError("a tokenward token is required (Bearer or Basic)")
 
+    call = ApiCall(
+        method=request.method,
+        path=request.url.path,
+        client_ip=_client_address(request, services),
+        headers={name.lower(): value for name, value in request.headers.items()},
+    )
+
     return await services.tokens.authenticate(
-        credential.secret, username=credential.username
+        credential.secret, username=credential.username, call=call
+    )
+
+
+def _client_address(request: Request, services: Container) -> IPAddress | None:
+    """The caller's address by the gate's rules (SPEC G5): forwarding headers are
+    believed only from the configured trusted proxies."""
+    peer = parse_address(request.client.host) if request.client else None
+    if peer is None:
+        return None
+
+    return client_address(
+        peer,
+        x_forwarded_for=request.headers.get("x-forwarded-for"),
+        forwarded=request.headers.get("forwarded"),
+        trusted_proxies=services.settings.trusted_proxy_networks,
     )
 
 

@@ -45,11 +45,14 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_records")),
-        sa.UniqueConstraint("hash", name=op.f("uq_audit_records_hash")),
     )
     with op.batch_alter_table("audit_records", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_audit_records_actor_occurred_at", ["actor", "occurred_at"], unique=False
+            "ix_audit_records_actor_occurred_at",
+            ["actor", "occurred_at"],
+            unique=False,
+            sqlite_where=sa.text("actor IS NOT NULL"),
+            postgresql_where=sa.text("actor IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_audit_records_client_ip_occurred_at",
