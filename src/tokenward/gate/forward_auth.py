@@ -34,6 +34,14 @@ ENVOY = "/auth/envoy"
 REASON_HEADER = "X-Tokenward-Reason"
 AUTHORIZATION_HEADER = "X-Tokenward-Authorization"
 WWW_AUTHENTICATE = 'Bearer realm="tokenward", Basic realm="tokenward"'
+# nginx `auth_request` knows only 2xx, 401 and 403: any other status reaches the
+# client as a 500 and costs an error line in nginx's log. So the nginx face refuses
+# with 403 and names the status it means here; docs/deploy/nginx.conf turns it back
+# into that status (429 with Retry-After, 400, 503).
+STATUS_HEADER = "X-Tokenward-Status"
+_NGINX_STATUSES = frozenset({401, 403})
+# Envoy sets the headers tokenward returns but removes only those it is told to.
+ENVOY_REMOVE_HEADER = "x-envoy-auth-headers-to-remove"
 
 
 class ForwardAuthApp:
@@ -68,7 +76,7 @@ class ForwardAuthApp:
             verdict = await self._check(
                 scope, headers, face, method, target, request_id=request_id
             )
-            status, answer = self._answer(verdict, headers)
+            status, answer = self._answer(verdict, headers, face)
             answer.append((REQUEST_ID_HEADER, request_id))
             await send_empty(send, status, answer)
         finally:
@@ -116,16 +124,20 @@ class ForwardAuthApp:
         return await runtime.gate.check(request, meta)
 
     def _answer(
-        self, verdict: Verdict, headers: Mapping[str, str]
+        self, verdict: Verdict, headers: Mapping[str, str], face: str
     ) -> tuple[int, list[tuple[str, str]]]:
         decision = verdict.decision
         answer = [(REASON_HEADER, str(decision.reason))]
         if isinstance(decision, Denied):
-            if decision.reason.status == 401:
+            status = decision.reason.status
+            if status == 401:
                 answer.append(("WWW-Authenticate", WWW_AUTHENTICATE))
             if decision.retry_after is not None:
                 answer.append(("Retry-After", str(decision.retry_after)))
-            return decision.reason.status, answer
+            if face == "nginx" and status not in _NGINX_STATUSES:
+                answer.append((STATUS_HEADER, str(status)))
+                status = 403
+            return status, answer
 
         runtime = self._runtime
         values = identity_values(verdict, runtime.identity, inject=runtime.inject)
@@ -133,6 +145,14 @@ class ForwardAuthApp:
         authorization = upstream_authorization(verdict, headers.get("authorization"))
         if authorization is not None:
             answer.append((AUTHORIZATION_HEADER, authorization))
+            if face != "nginx":
+                # Traefik and Envoy copy a header only under its own name.
+                answer.append(("Authorization", authorization))
+        if face == "envoy":
+            removed = [name for name in runtime.identity.names if name not in values]
+            if authorization is None:
+                removed.append("Authorization")
+            answer.append((ENVOY_REMOVE_HEADER, ",".join(removed).lower()))
 
         return 200, answer
 
