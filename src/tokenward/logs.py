@@ -26,7 +26,11 @@ def configure_logging(settings: Settings) -> None:
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: the default (rich) one prints every frame's local
+        # variables, and those can hold a token or a database password.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.audit.services import AuditEntry, Origin, append_many
@@ -149,7 +150,14 @@ class AuditWriter:
             except Exception as error:  # any failure refuses the whole batch
                 self.failures += 1
                 self._observer.records_failed(len(batch))
-                log.exception("audit_batch_failed", size=len(batch), error=str(error))
+                # A database that is down is an operator's matter, not a bug: one
+                # line each, no traceback.
+                log.error(  # noqa: TRY400 - the traceback only for what is a bug
+                    "audit_batch_failed",
+                    size=len(batch),
+                    error=str(error),
+                    exc_info=not isinstance(error, SQLAlchemyError | OSError),
+                )
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_exception(
