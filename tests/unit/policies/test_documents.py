@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from tokenward.gate.decision import GatePolicy
+from tokenward.gate.reasons import Reason
 from tokenward.gate.scopes import PRESETS, ScopeRule
 from tokenward.policies.documents import (
     ALL_PRESETS,
@@ -149,3 +153,52 @@ def test_methods_are_upper_cased() -> None:
     assert rule.methods == ["POST", "GET"]
     assert rule.read
     assert rule.query is None
+
+
+# docs/policies-gate.md stays in step with the document and the reason codes.
+
+DOC = (Path(__file__).resolve().parents[3] / "docs" / "policies-gate.md").read_text()
+TABLE_ROW = re.compile(r"^\| `([a-z_]+)` \| ([^|]+) \|", re.MULTILINE)
+JSON_BLOCK = re.compile(r"```json\n(.*?)```", re.DOTALL)
+
+
+def test_doc_lists_every_field() -> None:
+    """The doc's field table has one row per field of the document, and no other."""
+    section = DOC.split("## The document", 1)[1].split("\n## ", 1)[0]
+    rows = [name for name, _ in TABLE_ROW.findall(section)]
+
+    assert sorted(rows) == sorted(GatePolicyDocument.model_fields)
+
+
+def test_doc_lists_every_reason_with_its_status() -> None:
+    """The doc's reason table has every reason code once, with its status."""
+    rows = {
+        name: status.strip()
+        for name, status in TABLE_ROW.findall(DOC)
+        if name in set(Reason)
+    }
+
+    assert rows == {str(reason): str(reason.status) for reason in Reason}
+
+
+def test_doc_presets_match_the_gate() -> None:
+    """Each preset's row in the doc names every path of that preset."""
+    for name, rules in PRESETS.items():
+        [row] = [line for line in DOC.splitlines() if line.startswith(f"| `{name}` |")]
+        for rule in rules:
+            assert f"`{rule.path}" in row, (name, rule.path)
+
+
+def test_doc_examples_are_valid() -> None:
+    """Every policy and rule example in the doc is accepted as written."""
+    examples = [json.loads(block) for block in JSON_BLOCK.findall(DOC)]
+    policies = [e for e in examples if set(e) <= set(GatePolicyDocument.model_fields)]
+    rules = [e for e in examples if "methods" in e]
+
+    assert len(policies) >= 3
+    assert rules
+    for example in policies:
+        GatePolicyDocument(**example)
+    for example in rules:
+        ScopeRuleDocument(**example)
+    assert GatePolicyDocument(**policies[0]) == GatePolicyDocument()
