@@ -21,6 +21,7 @@ from tokenward.container import Container
 from tokenward.policies.permissions import Actor, Permission
 from tokenward.tokens.services import IssuedToken, TokenSpec
 from tokenward.web.app import create_app
+from tokenward.web.listeners import Listeners
 
 T = TypeVar("T")
 OPERATOR = Actor.operator("test")
@@ -120,3 +121,82 @@ class Setup:
                 OPERATOR, ORIGIN, permission, everyone=everyone, groups=groups
             )
         )
+
+
+@contextmanager
+def serve_asgi(app: Any, **options: Any) -> Iterator[str]:
+    """Serve any ASGI app (a test upstream, say) on a free loopback port in a
+    thread; yields its base URL. `options` go to uvicorn.Config."""
+    port = free_port()
+    options.setdefault("log_level", "warning")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test upstream did not start")
+        time.sleep(0.01)
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class LiveProxy:
+    """tokenward with both listeners: the reverse proxy and its own API."""
+
+    url: str  # the reverse proxy listener
+    api_url: str  # tokenward's own listener (API, forward auth, operations)
+    container: Container
+    listeners: Listeners
+
+
+@contextmanager
+def start_proxy(
+    settings: Settings, clock: FrozenClock, upstream_url: str, **overrides: Any
+) -> Iterator[LiveProxy]:
+    """Serve tokenward as `tokenward serve` does with an upstream: the API and the
+    reverse proxy listeners in one thread and event loop, the proxy in front of
+    `upstream_url`. `overrides` replace settings."""
+    settings = settings.model_copy(
+        update={
+            "gate_upstream_url": upstream_url,
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "gate_port": free_port(),
+            **overrides,
+        }
+    )
+    container = Container(settings, clock=clock)
+    listeners = Listeners(container, access_log=False)
+    failures: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            asyncio.run(listeners.serve())
+        except BaseException as error:  # noqa: BLE001 - reported by the waiter
+            failures.append(error)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not listeners.started:
+        if failures or time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the proxy listeners did not start: {failures}")
+        time.sleep(0.01)
+    try:
+        yield LiveProxy(
+            url=f"http://127.0.0.1:{settings.gate_port}",
+            api_url=f"http://127.0.0.1:{settings.port}",
+            container=container,
+            listeners=listeners,
+        )
+    finally:
+        listeners.exit()
+        thread.join(timeout=15)
+        if failures:
+            raise RuntimeError("the proxy listeners failed") from failures[0]

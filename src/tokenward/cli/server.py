@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,14 +10,13 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from tokenward.cli.database import require_current_schema
 from tokenward.cli.runner import reported_errors, settings_or_fail
 from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.logs import configure_logging, get_logger
-from tokenward.web.app import create_app
+from tokenward.web.listeners import serve_listeners
 
 
 def serve_app(settings: Settings, *, access_log: bool) -> None:
@@ -32,24 +32,14 @@ def serve_app(settings: Settings, *, access_log: bool) -> None:
         "server_starting",
         host=settings.host,
         port=settings.port,
+        proxy_port=settings.gate_port if settings.gate_upstream_url else None,
         database="sqlite" if settings.uses_sqlite else "postgresql",
     )
-    with _stop_signals_exit_zero():
-        uvicorn.run(
-            create_app(container),
-            host=settings.host,
-            port=settings.port,
-            # Our handlers from configure_logging stay; uvicorn's dictConfig would
-            # replace them with its own plain-text ones.
-            log_config=None,
-            access_log=access_log,
-            # The client address is tokenward's to decide from its own trusted-proxy
-            # settings (SPEC G5), not uvicorn's from any X-Forwarded-For it is sent.
-            proxy_headers=False,
-            server_header=False,
-            # Requests in flight get this long; the audit is flushed after them.
-            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
-        )
+    with _stop_signals_exit_zero(), reported_errors():
+        # The API listener, and the reverse proxy's when an upstream is set; the
+        # options uvicorn gets (log handlers, proxy headers, graceful shutdown)
+        # are in `web.listeners`.
+        asyncio.run(serve_listeners(container, access_log=access_log))
 
 
 @contextmanager
@@ -89,7 +79,8 @@ def serve(
         bool, typer.Option(help="Log one line per HTTP request.")
     ] = True,
 ) -> None:
-    """Serve the REST API under /api/v1 until interrupted."""
+    """Serve the REST API under /api/v1, and the reverse proxy on the gate port
+    when an upstream is set, until interrupted."""
     settings = settings_or_fail()
     overrides = {"host": host, "port": port}
     settings = settings.model_copy(

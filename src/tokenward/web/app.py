@@ -63,13 +63,18 @@ def _api(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        # Whoever starts the runtime stops it. `web.listeners` starts it before any
+        # listener serves, so one runtime (one audit writer) serves them all.
+        owner = not runtime.running
+        if owner:
+            await runtime.start()
         try:
             yield
         finally:
-            await runtime.stop()
-            if close_on_shutdown:
-                await container.close()
+            if owner:
+                await runtime.stop()
+                if close_on_shutdown:
+                    await container.close()
 
     docs = container.settings.api_docs
     app = FastAPI(
