@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.functional.gate.proxy_upstream import EchoUpstream, gate_decisions
 from tests.support import OPERATOR, ORIGIN, LiveProxy, Setup, serve_asgi, start_proxy
@@ -495,3 +497,14 @@ def test_each_proxied_decision_is_audited_under_the_normalised_path(
     assert record.path == "/rest/api/2/search"
     assert record.method == "GET"
     assert record.user_agent == "audit-check/1"
+
+
+def test_a_websocket_upgrade_is_refused(front: Front) -> None:
+    """WebSockets are not proxied: the handshake is refused with 403."""
+    ws_url = front.proxy.url.replace("http://", "ws://") + "/socket"
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url, open_timeout=10).close()
+
+    assert refused.value.response.status_code == 403
+    assert front.upstream.requests == []
