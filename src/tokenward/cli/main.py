@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tokenward.cli import admin, database, directory, permissions, policies, tokens
+from tokenward.cli.demo import demo_upstream
 from tokenward.cli.quickstart import quickstart
 from tokenward.cli.server import serve
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(quickstart)
+app.command(name="demo-upstream")(demo_upstream)
 app.add_typer(database.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(directory.users, name="user")

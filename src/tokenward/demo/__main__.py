@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 
 from tokenward.config import load_settings
-from tokenward.demo.server import DEFAULT_HOST, DEFAULT_PORT, run_demo
-from tokenward.gate.identity import IdentityHeaders
+from tokenward.demo.server import DEFAULT_HOST, DEFAULT_PORT, identity_from, run_demo
 
 
 def main() -> None:
@@ -21,13 +20,7 @@ def main() -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help="listen address")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="listen port")
     arguments = parser.parse_args()
-    settings = load_settings()
-    identity = IdentityHeaders(
-        user=settings.gate_user_header,
-        groups=settings.gate_groups_header,
-        token_id=settings.gate_token_id_header,
-        scope=settings.gate_scope_header,
-    )
+    identity = identity_from(load_settings())
     run_demo(host=arguments.host, port=arguments.port, identity=identity)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from tokenward.config import Settings
 from tokenward.demo.app import create_demo_app
 from tokenward.gate.identity import IdentityHeaders
 
@@ -30,4 +31,14 @@ def run_demo(
         log_level=log_level,
         proxy_headers=False,
         server_header=False,
+    )
+
+
+def identity_from(settings: Settings) -> IdentityHeaders:
+    """The identity header names tokenward's gate sets with these settings."""
+    return IdentityHeaders(
+        user=settings.gate_user_header,
+        groups=settings.gate_groups_header,
+        token_id=settings.gate_token_id_header,
+        scope=settings.gate_scope_header,
     )
