@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import ssl
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -129,7 +130,7 @@ class ProxyApp:
             trust_env=False,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
             # Cookies belong to the clients; the shared client keeps none.
-            cookies=_NoCookies(),
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
         )
 
     async def stop(self) -> None:
@@ -314,13 +315,6 @@ class ProxyApp:
             raise ConfigurationError(
                 f"TOKENWARD_GATE_UPSTREAM_CA_FILE cannot be used: {error}"
             ) from None
-
-
-class _NoCookies(httpx.Cookies):
-    """A cookie jar that keeps nothing: one client serves every user."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
 
 
 def _log_failure(incoming: _Incoming, code: str, error: Exception) -> None:

@@ -508,3 +508,28 @@ def test_a_websocket_upgrade_is_refused(front: Front) -> None:
 
     assert refused.value.response.status_code == 403
     assert front.upstream.requests == []
+
+
+def test_cookies_set_by_the_upstream_are_not_kept_by_the_proxy(front: Front) -> None:
+    """The proxy's shared connection pool keeps no cookies: one client's cookie is
+    never sent on with another client's request."""
+    with front.client() as first:
+        first.get("/hop")
+    with front.client() as second:
+        answer = second.get("/x")
+
+    assert "cookie" not in front.headers_of(answer)
+    proxy = front.proxy.listeners.proxy
+    assert proxy is not None
+    assert proxy._client is not None
+    assert list(proxy._client.cookies.jar) == []
+
+
+def test_head_keeps_the_upstream_length_and_sends_no_body(front: Front) -> None:
+    """A HEAD answer carries the upstream's Content-Length and no body."""
+    with front.client() as client:
+        answer = client.head("/hop")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-length"] == "2"
+    assert answer.content == b""
