@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import logging
+import shutil
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import structlog
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
+from tokenward.audit.models import AuditRecord
 from tokenward.audit.services import Origin
 from tokenward.clock import FrozenClock
 from tokenward.config import Settings
 from tokenward.container import Container
+from tokenward.logs import configure_logging
 from tokenward.policies.permissions import Actor, Permission
+from tokenward.tokens.format import parse
 from tokenward.tokens.services import IssuedToken, TokenSpec
 from tokenward.web.app import create_app
 from tokenward.web.listeners import Listeners
@@ -46,13 +58,35 @@ class LiveServer:
             base_url=f"{self.url}/api/v1", headers=headers, timeout=10, **kwargs
         )
 
+    def accepts(self, token: str) -> bool:
+        """Whether the API lets `token` in: True on 200 from /me, False on 401."""
+        with self.client(token) as api:
+            answer = api.get("/me")
+        if answer.status_code not in (200, 401):
+            raise AssertionError(f"/me answered {answer.status_code}: {answer.text}")
+
+        return answer.status_code == 200
+
 
 @contextmanager
-def start_server(settings: Settings, clock: FrozenClock) -> Iterator[LiveServer]:
+def start_server(
+    settings: Settings, clock: FrozenClock, *, own_logging: bool = False
+) -> Iterator[LiveServer]:
+    """Serve the API in a thread. With `own_logging`, uvicorn leaves the logging set
+    up by `tokenward.logs.configure_logging` alone, as `tokenward serve` does."""
     container = Container(settings, clock=clock)
     port = free_port()
+    logging_options: dict[str, Any] = (
+        {"log_config": None, "log_level": settings.log_level}
+        if own_logging
+        else {"log_level": "warning"}
+    )
     config = uvicorn.Config(
-        create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(container),
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        **logging_options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -96,7 +130,9 @@ class Setup:
 
         async def work(container: Container) -> None:
             await container.directory.create_user(OPERATOR, ORIGIN, username=username)
-            existing = {group.name for group in await container.directory.list_groups(OPERATOR)}
+            existing = {
+                group.name for group in await container.directory.list_groups(OPERATOR)
+            }
             for group in groups:
                 if group not in existing:
                     await container.directory.create_group(OPERATOR, ORIGIN, name=group)
@@ -115,12 +151,116 @@ class Setup:
             lambda c: c.tokens.create(OPERATOR, ORIGIN, TokenSpec(**spec), owner=owner)
         )
 
-    def grant(self, permission: Permission, *, groups: list[str], everyone: bool = False) -> None:
+    def grant(
+        self, permission: Permission, *, groups: list[str], everyone: bool = False
+    ) -> None:
         self.run(
             lambda c: c.permissions.set(
                 OPERATOR, ORIGIN, permission, everyone=everyone, groups=groups
             )
         )
+
+    def audit_trail(self) -> list[AuditRecord]:
+        """Every audit record, in chain order."""
+
+        async def work(container: Container) -> list[AuditRecord]:
+            async with container.db.read() as session:
+                records = await session.scalars(
+                    select(AuditRecord).order_by(AuditRecord.seq)
+                )
+
+                return list(records)
+
+        return self.run(work)
+
+
+# Loggers that uvicorn and SQLAlchemy configure for themselves; `capture_logs`
+# changes them and puts them back afterwards.
+_LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy.engine")
+
+
+@contextmanager
+def capture_logs(settings: Settings) -> Iterator[io.StringIO]:
+    """Collect every log line written meanwhile, as `tokenward serve` would write it.
+
+    Logging is set up by `tokenward.logs.configure_logging` with its output sent to
+    the buffer yielded. SQLAlchemy's statement log, parameters included, is switched
+    on too, so whatever reaches the database also reaches the buffer.
+    """
+    root = logging.getLogger()
+    saved_root = (list(root.handlers), root.level)
+    saved_libraries = {
+        name: (list(logger.handlers), logger.propagate, logger.level)
+        for name in _LIBRARY_LOGGERS
+        for logger in [logging.getLogger(name)]
+    }
+    saved_structlog = structlog.get_config()
+    buffer = io.StringIO()
+    configure_logging(settings)
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(buffer)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:], root.level = saved_root
+        for name, (handlers, propagate, level) in saved_libraries.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+            logger.setLevel(level)
+        structlog.configure(**saved_structlog)
+
+
+def stored_bytes(settings: Settings) -> bytes:
+    """Everything the database holds: the SQLite file with its -wal and -shm files,
+    or a plain `pg_dump` of the PostgreSQL database."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database or "")
+        files = [database, *(Path(f"{database}{end}") for end in ("-wal", "-shm"))]
+
+        return b"".join(path.read_bytes() for path in files if path.exists())
+    pg_dump = shutil.which("pg_dump") or "/usr/bin/pg_dump"
+    libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    dumped = subprocess.run(
+        [pg_dump, "--no-owner", "--dbname", libpq_url],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+
+    return dumped.stdout
+
+
+def token_fragments(name: str, secret: str) -> dict[str, str]:
+    """What would betray the token `secret` if found anywhere, named after `name`:
+    the whole token, the part after its prefix, its random body, and the token in
+    hexadecimal and base64 (as a binary column or an encoded header would hold it)."""
+    after_prefix = secret.partition("_")[2]
+
+    return {
+        f"{name} (whole token)": secret,
+        f"{name} (after the prefix)": after_prefix,
+        f"{name} (body)": parse(secret).body,
+        f"{name} (hexadecimal)": secret.encode().hex(),
+        f"{name} (base64)": base64.b64encode(secret.encode()).decode(),
+    }
+
+
+def find_leaks(
+    forbidden: Mapping[str, str], places: Mapping[str, bytes | str]
+) -> list[str]:
+    """Each place where a forbidden string occurs, as "<string name> in <place>"."""
+    found = []
+    for place, content in places.items():
+        haystack = content if isinstance(content, bytes) else content.encode()
+        for name, value in forbidden.items():
+            if value.encode() in haystack or value.lower().encode() in haystack:
+                found.append(f"{name} in {place}")
+
+    return found
 
 
 @contextmanager
