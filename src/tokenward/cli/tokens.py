@@ -19,8 +19,9 @@ from tokenward.container import Container
 from tokenward.tokens import format
 from tokenward.tokens.attributes import Scope
 from tokenward.tokens.models import Token
+from tokenward.tokens.queries import TokenFilter
 from tokenward.tokens.schemas import IssuedTokenOut, TokenList, TokenOut, TokenPage
-from tokenward.tokens.services import IssuedToken, TokenFilter, TokenSpec
+from tokenward.tokens.services import IssuedToken, TokenSpec
 
 app = typer.Typer(help="Create, list, revoke, rotate and check tokens.")
 

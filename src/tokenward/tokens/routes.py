@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from tokenward.tokens.attributes import Scope
+from tokenward.tokens.queries import TokenFilter
 from tokenward.tokens.schemas import (
     IssuedTokenOut,
     ManagedTokenCreate,
@@ -21,7 +22,7 @@ from tokenward.tokens.schemas import (
     TokenRotate,
     TokensRevoke,
 )
-from tokenward.tokens.services import IssuedToken, TokenFilter
+from tokenward.tokens.services import IssuedToken
 from tokenward.web.dependencies import Caller, RequestOrigin, Services
 
 router = APIRouter(tags=["tokens"])

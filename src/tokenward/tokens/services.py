@@ -1,5 +1,4 @@
-"""The token lifecycle (SPEC T5): create, list, revoke, rotate, and authenticate the
-callers of tokenward's own API.
+"""The token lifecycle (SPEC T5): create, list, search, revoke, rotate.
 
 Permission rules live here, so no route or command can skip them. A token the actor
 may not see is reported exactly like one that does not exist.
@@ -9,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.audit.events import AuditEvent
@@ -22,26 +21,22 @@ from tokenward.db import Database
 from tokenward.directory.models import User
 from tokenward.directory.services import find_user
 from tokenward.errors import (
-    AuthenticationError,
     InvalidInputError,
 )
-from tokenward.gate.addresses import IPAddress
 from tokenward.gate.changes import bump
-from tokenward.gate.decision import Denied, GateRequest, TokenCredential, decide_token
-from tokenward.gate.loader import load_state, load_token
-from tokenward.gate.reasons import Reason
 from tokenward.instance import InstanceSecret
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
 from tokenward.tokens import attributes, format
 from tokenward.tokens.attributes import Scope, Tier
+from tokenward.tokens.authentication import ApiCall, authenticate
 from tokenward.tokens.digest import token_digest
 from tokenward.tokens.errors import (
     TokenNotActiveError,
     TokenNotFoundError,
-    TokenRestrictedError,
 )
 from tokenward.tokens.models import Token
+from tokenward.tokens.queries import TokenFilter, search_query, with_status
 
 MAX_PAGE = 500
 
@@ -66,49 +61,6 @@ class IssuedToken:
 
     token: Token
     secret: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenFilter:
-    """A Token Manager search; every given criterion must match."""
-
-    owners: list[str] = field(default_factory=list)
-    label: str | None = None
-    status: str | None = None
-    scope: Scope | None = None
-    expires_after: dt.datetime | None = None
-    expires_before: dt.datetime | None = None
-    limit: int = 100
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ApiCall:
-    """A call to tokenward's own API, as the token checks need to see it."""
-
-    method: str
-    path: str
-    client_ip: IPAddress | None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class _Unlimited:
-    """Per-token rate limits are the gate's; tokenward's own API does not count."""
-
-    def allow(self, token_id: str, per_minute: int) -> bool:
-        return True
-
-
-_UNLIMITED = _Unlimited()
-# Refusals of a good credential used where it may not be; any other is a bad one.
-_RESTRICTIONS = frozenset(
-    {
-        Reason.NETWORK_NOT_ALLOWED,
-        Reason.TOKEN_NETWORK_NOT_ALLOWED,
-        Reason.READ_ONLY_SCOPE,
-        Reason.HEADER_MISMATCH,
-    }
-)
 
 
 def new_token_id() -> str:
@@ -176,7 +128,7 @@ class TokenService:
     ) -> Sequence[Token]:
         """The actor's own tokens, newest first."""
         query = select(Token).where(Token.owner_id == actor.user_id)
-        query = self._with_status(query, status)
+        query = with_status(query, status, self._clock.now())
 
         async with self._db.read() as session:
             tokens = await session.scalars(query.order_by(Token.created_at.desc()))
@@ -200,26 +152,7 @@ class TokenService:
             raise InvalidInputError(
                 f"limit is 1-{MAX_PAGE}, offset at least 0", field="limit"
             )
-        query = self._with_status(select(Token), criteria.status)
-        if criteria.owners:
-            query = query.join(Token.owner).where(User.username.in_(criteria.owners))
-        if criteria.label:
-            # The escape character itself is escaped first, so a backslash in the
-            # search is taken literally rather than escaping what follows it.
-            literal = (
-                criteria.label.lower()
-                .replace("\\", "\\\\")
-                .replace("%", "\\%")
-                .replace("_", "\\_")
-            )
-            pattern = f"%{literal}%"
-            query = query.where(func.lower(Token.label).like(pattern, escape="\\"))
-        if criteria.scope is not None:
-            query = query.where(Token.scope == str(criteria.scope))
-        if criteria.expires_after is not None:
-            query = query.where(Token.expires_at > criteria.expires_after)
-        if criteria.expires_before is not None:
-            query = query.where(Token.expires_at <= criteria.expires_before)
+        query = search_query(criteria, self._clock.now())
 
         async with self._db.read() as session:
             total = await session.scalar(
@@ -358,53 +291,17 @@ class TokenService:
     async def authenticate(
         self, secret: str, *, username: str | None = None, call: ApiCall | None = None
     ) -> Actor:
-        """The actor a token speaks for when calling tokenward's own API.
-
-        The same checks as the gate (SPEC G2) apply, so a read-only, network- or
-        header-restricted token is just as restricted here; `call` describes the
-        request for those checks (without it only the credential is checked, for
-        tooling). With `username` (HTTP Basic) it must be the token's owner. A bad
-        credential is always the same AuthenticationError, so a caller learns
-        nothing about why; a good one used where it may not be is refused with
-        PermissionDeniedError naming the reason code.
-        """
-        try:
-            format.parse(secret, prefix=self._prefix)
-        except format.MalformedTokenError:
-            raise AuthenticationError("invalid token") from None
-        digest = token_digest(self._key, secret)
-        request = GateRequest(
-            method=call.method if call else "GET",
-            path=call.path if call else "/",
-            query="",
-            client_ip=call.client_ip if call else None,
-            authorization=None,
-            headers=call.headers if call else {},
+        """The actor a token speaks for when calling tokenward's own API; see
+        `tokens.authentication.authenticate`."""
+        return await authenticate(
+            self._db,
+            self._clock,
+            self._key,
+            self._prefix,
+            secret,
+            username=username,
+            call=call,
         )
-
-        async with self._db.read() as session:
-            state = await load_state(session)
-            snapshot = await load_token(session, digest, state)
-            decision = decide_token(
-                request,
-                TokenCredential(secret=secret, username=username),
-                snapshot,
-                state.policy,
-                now=self._clock.now().timestamp(),
-                rate_limiter=_UNLIMITED,
-            )
-            if isinstance(decision, Denied):
-                if decision.reason not in _RESTRICTIONS:
-                    raise AuthenticationError("invalid token")
-                if call is not None:
-                    raise TokenRestrictedError(decision.reason)
-            assert snapshot is not None  # noqa: S101 - an unknown token was refused
-            owner = await find_user(session, snapshot.owner)
-            actor = await actor_for(session, owner)
-        if not actor.may(Permission.USE_TOKENS):
-            raise AuthenticationError("invalid token")
-
-        return actor
 
     def _checked(self, spec: TokenSpec, now: dt.datetime) -> dict[str, object]:
         return {
@@ -472,21 +369,6 @@ class TokenService:
             # Every gate must forget these tokens now (SPEC S2).
             await bump(session)
         await append(session, entries, origin=origin, now=now)
-
-    def _with_status(self, query: Select[Token], status: str | None) -> Select[Token]:
-        now = self._clock.now()
-        not_expired = or_(Token.expires_at.is_(None), Token.expires_at > now)
-        if status is None:
-            return query
-        if status == "active":
-            return query.where(Token.revoked_at.is_(None), not_expired)
-        if status == "expired":
-            return query.where(Token.revoked_at.is_(None), Token.expires_at <= now)
-        if status == "revoked":
-            return query.where(Token.revoked_at.is_not(None))
-        raise InvalidInputError(
-            "status is one of active, expired, revoked", field="status"
-        )
 
 
 async def _creator(session: AsyncSession, actor: Actor) -> User | None:

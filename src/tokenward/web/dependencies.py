@@ -12,7 +12,7 @@ from tokenward.container import Container
 from tokenward.errors import AuthenticationError
 from tokenward.gate.addresses import IPAddress, client_address, parse_address
 from tokenward.policies.permissions import Actor
-from tokenward.tokens.services import ApiCall
+from tokenward.tokens.authentication import ApiCall
 from tokenward.web.credentials import parse_authorization
 from tokenward.web.request_ids import request_id_from, scope_request_id
 
