@@ -104,7 +104,7 @@ class Listeners:
         sockets: list[socket.socket] = []
         try:
             for listener in self.listeners:
-                sockets.append(_bind(listener))
+                sockets.append(bind(listener))
             await self.runtime.start()
             try:
                 if self.proxy is not None:
@@ -182,9 +182,17 @@ class Listeners:
         )
 
 
-def _bind(listener: Listener) -> socket.socket:
+def bind(listener: Listener) -> socket.socket:
+    """A socket bound to the listener's address, ready for uvicorn to serve on.
+
+    Raises ConfigurationError, naming the listener and the address, if the address
+    cannot be bound (in use, not local, no permission).
+    """
     family = socket.AF_INET6 if ":" in listener.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # The protocol must be named: asyncio turns Nagle's algorithm off (TCP_NODELAY)
+    # only on sockets whose protocol is IPPROTO_TCP, and with it on, an answer
+    # written in two parts waits for the client's delayed ACK, about 40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((listener.host, listener.port))
