@@ -58,6 +58,19 @@ def identity(received: Received) -> dict[str, str | None]:
     return {name: received.header(name) for name in IDENTITY}
 
 
+def aliased(received: Received) -> dict[str, list[str]]:
+    """Identity headers as a CGI or WSGI server would read them: `_` and `.`
+    in a name count as `-`. Maps each name that arrived to its values."""
+    found: dict[str, list[str]] = {}
+    wanted = {name.lower() for name in IDENTITY}
+    for name, value in received.headers:
+        read_as = name.lower().replace("_", "-").replace(".", "-")
+        if read_as in wanted:
+            found.setdefault(name.lower(), []).append(value)
+
+    return found
+
+
 def assert_refused(answer: httpx.Response, status: int, reason: str) -> None:
     """The proxy refused with `status`, and says why with tokenward's code."""
     assert answer.status_code == status, (answer.status_code, answer.headers)
@@ -357,6 +370,34 @@ class ProxyBehaviour:
         assert identity(anonymous) == dict.fromkeys(IDENTITY)
         assert anonymous.header("Authorization") is None
         assert anonymous.header("X-Tokenward-Authorization") is None
+
+    def test_aliases_of_identity_headers_never_reach_the_upstream(
+        self, deployment: Deployment
+    ) -> None:
+        """X_Tokenward_User and the like, which CGI and WSGI servers read as
+        X-Tokenward-User, do not pass either."""
+        token = deployment.setup.user("lena")
+        aliases = {
+            "X_Tokenward_User": "admin",
+            "X.Tokenward.User": "admin",
+            "X-Tokenward_User": "admin",
+            "x_tokenward_groups": "administrators",
+        }
+
+        with_token = deployment.call(
+            "GET", "/", authorization=bearer(token), headers=aliases
+        )
+        as_token = deployment.upstream.last()
+        without = deployment.call("GET", "/", headers=aliases)
+        anonymous = deployment.upstream.last()
+
+        assert with_token.status_code == 200
+        assert without.status_code == 200
+        found = aliased(as_token)
+        assert set(found) <= {name.lower() for name in IDENTITY}, found
+        assert found["x-tokenward-user"] == ["lena"]
+        assert "administrators" not in found.get("x-tokenward-groups", [])
+        assert aliased(anonymous) == {}
 
     def test_repeated_failures_are_throttled_with_retry_after(
         self, deployment: Deployment

@@ -20,6 +20,10 @@ from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.web.app import create_app
 
+# The shared checks live outside test modules; their asserts should explain too.
+# (Before any test module imports them.)
+pytest.register_assert_rewrite("tests.e2e.behaviour")
+
 START_SECONDS = 10.0
 
 
