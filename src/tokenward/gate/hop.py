@@ -43,7 +43,7 @@ def connection_listed(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes
     listed: set[bytes] = set()
     for name, value in headers:
         if name.lower() == b"connection":
-            listed.update(token.strip().lower() for token in value.split(b","))
+            listed.update(_canonical(token.strip()) for token in value.split(b","))
     listed.discard(b"")
 
     return frozenset(listed)
@@ -54,11 +54,15 @@ def end_to_end(
 ) -> RawHeaders:
     """`headers` without hop-by-hop ones and without the lower-case names `also`.
 
-    Order and repeated headers (several `Set-Cookie`, say) are kept.
+    A name is compared with its underscores read as hyphens: servers that hand
+    headers to applications as CGI variables (`HTTP_X_TOKENWARD_USER`) cannot tell
+    `X_Tokenward_User` from `X-Tokenward-User`, so a client could otherwise spoof
+    a removed header by spelling it with underscores. Order and repeated headers
+    (several `Set-Cookie`, say) are kept.
     """
-    drop = HOP_BY_HOP | connection_listed(headers) | also
+    drop = HOP_BY_HOP | connection_listed(headers) | {_canonical(n) for n in also}
 
-    return [(name, value) for name, value in headers if name.lower() not in drop]
+    return [(name, value) for name, value in headers if _canonical(name) not in drop]
 
 
 def forwarding_headers(
@@ -138,3 +142,7 @@ def _node(address: str | None) -> str:
 
 def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _canonical(name: bytes) -> bytes:
+    return name.lower().replace(b"_", b"-")

@@ -153,12 +153,15 @@ def test_an_allowed_password_login_passes_through_unchanged(
 
 def test_spoofed_identity_headers_change_nothing(front: Front, setup: Setup) -> None:
     """Client copies of every identity header and X-Tokenward-Authorization are
-    dropped, in any letter case and however many times they are sent."""
+    dropped, in any letter case, with underscores for hyphens, and however many
+    times they are sent."""
     token = setup.user("alice")
     sent = [
         *SPOOFED.items(),
         ("x-tokenward-user", "root"),
         ("X-TOKENWARD-USER", "admin"),
+        ("X_Tokenward_User", "cgi-admin"),
+        ("x_tokenward_scope", "read-write"),
         ("Authorization", f"Bearer {token}"),
     ]
 
@@ -171,6 +174,8 @@ def test_spoofed_identity_headers_change_nothing(front: Front, setup: Setup) -> 
     assert headers["x-tokenward-scope"] == ["read-write"]
     assert headers["x-tokenward-token-id"] != ["0000000000000000"]
     assert "x-tokenward-authorization" not in headers
+    assert "x_tokenward_user" not in headers
+    assert "x_tokenward_scope" not in headers
     assert "stolen-upstream-credential" not in answer.text
 
 

@@ -130,3 +130,24 @@ def test_a_missing_peer_or_client_adds_no_address() -> None:
     )
 
     assert result == {b"x-forwarded-proto": b"http"}
+
+
+def test_a_removed_name_spelled_with_underscores_is_removed_too() -> None:
+    """`X_Tokenward_User` reaches a CGI-style upstream as the same variable as
+    `X-Tokenward-User`, so it is removed with it, whichever way `also` spells it."""
+    headers = [
+        (b"X_Tokenward_User", b"mallory"),
+        (b"x-remote_user", b"mallory"),
+        (b"X_Forwarded_For", b"203.0.113.9"),
+        (b"accept", b"*/*"),
+    ]
+    also = frozenset({b"x-tokenward-user", b"x_remote_user", b"x-forwarded-for"})
+
+    assert end_to_end(headers, also=also) == [(b"accept", b"*/*")]
+
+
+def test_connection_may_name_a_header_with_underscores() -> None:
+    """A name listed in Connection is matched the same way."""
+    headers = [(b"connection", b"X_Hop"), (b"x-hop", b"1"), (b"x-kept", b"1")]
+
+    assert end_to_end(headers) == [(b"x-kept", b"1")]
