@@ -32,6 +32,8 @@ log = get_logger(__name__)
 
 # Work done in the same transaction as a batch, such as coalesced usage counters.
 BatchHook = Callable[[AsyncSession], Awaitable[None]]
+# Told, once a batch's transaction has ended, whether it committed.
+SettledHook = Callable[[bool], None]
 
 
 class AuditUnavailableError(TokenwardError):
@@ -78,6 +80,7 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
         self._hooks: list[BatchHook] = []
+        self._settled: list[SettledHook] = []
         self._observer: AuditObserver = observer or _NoObserver()
         self._waiting = 0
         self.batches = 0
@@ -92,8 +95,14 @@ class AuditWriter:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def add_batch_hook(self, hook: BatchHook) -> None:
+    def add_batch_hook(
+        self, hook: BatchHook, *, settled: SettledHook | None = None
+    ) -> None:
+        """Run `hook` in each batch's transaction; `settled` then hears whether the
+        transaction committed, so that work taken for a failed one is not lost."""
         self._hooks.append(hook)
+        if settled is not None:
+            self._settled.append(settled)
 
     def start(self) -> None:
         if self._task is None:
@@ -149,6 +158,7 @@ class AuditWriter:
                 await self._commit(batch)
             except Exception as error:  # any failure refuses the whole batch
                 self.failures += 1
+                self._settle(durable=False)
                 self._observer.records_failed(len(batch))
                 # A database that is down is an operator's matter, not a bug: one
                 # line each, no traceback.
@@ -165,6 +175,7 @@ class AuditWriter:
                         )
             else:
                 self.batches += 1
+                self._settle(durable=True)
                 self._observer.batch_committed(
                     len(batch), time.perf_counter() - started
                 )
@@ -175,6 +186,10 @@ class AuditWriter:
                 self._waiting -= len(batch)
                 for _ in batch:
                     self._queue.task_done()
+
+    def _settle(self, *, durable: bool) -> None:
+        for settled in self._settled:
+            settled(durable)
 
     async def _commit(self, batch: list[_Pending]) -> None:
         async with self._db.write() as session:

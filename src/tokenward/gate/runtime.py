@@ -39,7 +39,7 @@ class GateRuntime:
         self.cache = TokenCache(max_entries=settings.gate_cache_size)
         self.audit = AuditWriter(container.db, container.clock, observer=self.metrics)
         self.usage = UsageRecorder()
-        self.audit.add_batch_hook(self.usage.flush)
+        self.audit.add_batch_hook(self.usage.flush, settled=self.usage.settle)
         self.trusted_proxies: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(value) for value in settings.gate_trusted_proxies
         )
@@ -104,5 +104,8 @@ class GateRuntime:
             async with self.db.write() as session:
                 await self.usage.flush(session, force=True)
         except (SQLAlchemyError, OSError) as error:
+            self.usage.settle(durable=False)
             log.exception("usage_flush_failed", error=str(error))
+        else:
+            self.usage.settle(durable=True)
         log.info("gate_stopped", audit_batches=self.audit.batches)

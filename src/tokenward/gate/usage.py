@@ -32,6 +32,8 @@ class UsageRecorder:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pending: dict[str, _Usage] = {}
+        # Uses written by the transaction in progress; handed back if it fails.
+        self._taken: dict[str, _Usage] = {}
         self._flush_interval = flush_interval
         self._monotonic = monotonic
         self._last_flush = monotonic()
@@ -44,11 +46,16 @@ class UsageRecorder:
             usage.addresses = _merge([address], usage.addresses)
 
     async def flush(self, session: AsyncSession, *, force: bool = False) -> None:
-        """Write what gathered, if the interval has passed (or `force`)."""
+        """Write what gathered, if the interval has passed (or `force`).
+
+        The caller owns the transaction and must call `settle` once it has
+        committed or failed.
+        """
         due = self._monotonic() - self._last_flush >= self._flush_interval
         if not self._pending or not (due or force):
             return
         pending, self._pending = self._pending, {}
+        self._taken = pending
         self._last_flush = self._monotonic()
 
         stored = await session.execute(
@@ -66,6 +73,20 @@ class UsageRecorder:
                     last_used_from=addresses,
                 )
             )
+
+    def settle(self, durable: bool) -> None:
+        """The transaction of the last `flush` committed (`durable`) or failed; the
+        uses of a failed one are kept, to be written with the next."""
+        taken, self._taken = self._taken, {}
+        if durable:
+            return
+        for token_id, older in taken.items():
+            newer = self._pending.get(token_id)
+            if newer is None:
+                self._pending[token_id] = older
+                continue
+            newer.count += older.count
+            newer.addresses = _merge(newer.addresses, older.addresses)
 
 
 def _merge(newer: list[str], older: list[str]) -> list[str]:

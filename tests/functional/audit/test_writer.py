@@ -8,6 +8,7 @@ so that many decisions can be made to wait on the writer at the same moment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -33,8 +34,10 @@ from tokenward.gate.service import RequestMeta, Verdict
 from tokenward.tokens.models import Token
 
 CONCURRENT = 50
+# A little more than the usage recorder's flush interval.
+USAGE_INTERVAL = 1.1
 WAIT_SECONDS = 10.0
-AWAY = "audit_records_away"
+AWAY = "tokenward_test_away"
 
 
 def _request(token: str, address: str = "192.0.2.10") -> GateRequest:
@@ -66,20 +69,25 @@ def _with_runtime(setup: Setup, work: Callable[[GateRuntime], Awaitable[Any]]) -
 
 
 @contextmanager
-def audit_table_gone(settings: Settings) -> Iterator[None]:
-    """The audit table is renamed away, so that every audit commit fails for real,
-    and put back after the block."""
+def table_gone(settings: Settings, table: str) -> Iterator[None]:
+    """`table` is renamed away, so that writing to it fails for real, and put back
+    after the block."""
     engine = create_engine(sync_url(settings.resolved_database_url))
     try:
         with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE audit_records RENAME TO {AWAY}"))
+            connection.execute(text(f"ALTER TABLE {table} RENAME TO {AWAY}"))
         try:
             yield
         finally:
             with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {AWAY} RENAME TO audit_records"))
+                connection.execute(text(f"ALTER TABLE {AWAY} RENAME TO {table}"))
     finally:
         engine.dispose()
+
+
+def audit_table_gone(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """Every audit commit fails while the block runs."""
+    return table_gone(settings, "audit_records")
 
 
 def test_concurrent_decisions_share_batches(setup: Setup) -> None:
@@ -282,3 +290,34 @@ def _recent_distinct(addresses: list[str], limit: int) -> list[str]:
             found.append(address)
 
     return found[:limit]
+
+
+def test_uses_taken_for_a_failed_batch_are_kept(
+    setup: Setup, settings: Settings
+) -> None:
+    """Uses whose counter update went down with a failed batch are written with a
+    later one: none is lost."""
+    setup.user("alice")
+    issued = setup.issue("alice", label="ci")
+
+    async def work(runtime: GateRuntime) -> list[Reason]:
+        first = await runtime.gate.check(_request(issued.secret), _meta("first"))
+        # Past the flush interval, the next batch takes the first use with it.
+        await asyncio.sleep(USAGE_INTERVAL)
+        with table_gone(settings, "tokens"):
+            lost = await runtime.gate.check(_request(issued.secret), _meta("lost"))
+        last = await runtime.gate.check(_request(issued.secret), _meta("last"))
+
+        return [first.decision.reason, lost.decision.reason, last.decision.reason]
+
+    reasons = _with_runtime(setup, work)
+
+    assert reasons == [Reason.TOKEN_VALID, Reason.UNAVAILABLE, Reason.TOKEN_VALID]
+
+    async def stored(container: Container) -> int | None:
+        async with container.db.read() as session:
+            return await session.scalar(
+                select(Token.use_count).where(Token.id == issued.token.id)
+            )
+
+    assert setup.run(stored) == 2
