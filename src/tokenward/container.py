@@ -15,6 +15,9 @@ from tokenward.instance import InstanceSecret, load_instance_secret
 from tokenward.policies.bootstrap import BootstrapService
 from tokenward.policies.services import GatePolicyService, PermissionService
 from tokenward.tokens.services import TokenService
+from tokenward.upstream.check import UpstreamCheck
+from tokenward.upstream.crypto import CredentialCipher
+from tokenward.upstream.services import UpstreamCredentialService
 
 
 class Container:
@@ -42,6 +45,13 @@ class Container:
             self.instance_secret,
             prefix=settings.token_prefix,
             default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
+        )
+        self.credential_cipher = CredentialCipher(self.instance_secret)
+        self.upstream_credentials = UpstreamCredentialService(
+            self.db,
+            self.clock,
+            self.credential_cipher,
+            UpstreamCheck.from_settings(settings),
         )
 
     async def close(self) -> None:

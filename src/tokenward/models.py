@@ -11,6 +11,7 @@ from tokenward.directory.models import Group, User, memberships
 from tokenward.gate.models import ChangeCounter
 from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
 from tokenward.tokens.models import Token
+from tokenward.upstream.models import UpstreamCredential
 
 __all__ = [
     "AuditRecord",
@@ -21,6 +22,7 @@ __all__ = [
     "PermissionSetting",
     "PolicyDocument",
     "Token",
+    "UpstreamCredential",
     "User",
     "memberships",
 ]

@@ -29,6 +29,9 @@ class AuditEvent(enum.StrEnum):
     ADMIN_BOOTSTRAPPED = "admin_bootstrapped"
     GATE_DECISION = "gate_decision"
     PASSWORD_LOGIN = "password_login"
+    UPSTREAM_CREDENTIAL_SAVED = "upstream_credential_saved"
+    UPSTREAM_CREDENTIAL_REMOVED = "upstream_credential_removed"
+    UPSTREAM_CREDENTIAL_CHECKED = "upstream_credential_checked"
 
 
 class Outcome(enum.StrEnum):

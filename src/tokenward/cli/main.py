@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from tokenward.cli import admin, database, directory, permissions, policies, tokens
+from tokenward.cli import (
+    admin,
+    database,
+    directory,
+    permissions,
+    policies,
+    tokens,
+    upstream,
+)
 from tokenward.cli.demo import demo_upstream
 from tokenward.cli.quickstart import quickstart
 from tokenward.cli.server import serve
@@ -28,3 +36,4 @@ app.add_typer(directory.groups, name="group")
 app.add_typer(tokens.app, name="token")
 app.add_typer(permissions.app, name="permission")
 app.add_typer(policies.app, name="policy")
+app.add_typer(upstream.app, name="upstream-credential")

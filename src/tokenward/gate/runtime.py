@@ -4,6 +4,7 @@ started and stopped with the server."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,9 +69,12 @@ class GateRuntime:
             audit_anonymous=settings.audit_anonymous,
             decision_log=DecisionLog(allowed_at_info=settings.log_allowed_decisions),
         )
+        # Caches besides the gate's own (upstream credentials) join through
+        # `forget_on_change`.
+        self._forgetters: list[Callable[[], None]] = [self.gate.invalidate]
         self.watcher = ChangeWatcher(
             container.db,
-            self.gate.invalidate,
+            self._forget,
             poll_seconds=settings.gate_cache_poll_seconds,
         )
         container.db.on_change(self.gate.invalidate)
@@ -85,6 +89,14 @@ class GateRuntime:
             lambda: len(self.cache),
         )
         self.running = False
+
+    def forget_on_change(self, hook: Callable[[], None]) -> None:
+        """Also run `hook` whenever the watcher hears of a change made elsewhere."""
+        self._forgetters.append(hook)
+
+    def _forget(self) -> None:
+        for hook in self._forgetters:
+            hook()
 
     async def start(self) -> None:
         self.audit.start()

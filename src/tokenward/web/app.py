@@ -21,6 +21,8 @@ from tokenward.gate.runtime import GateRuntime
 from tokenward.policies.routes import gate_policy_router
 from tokenward.policies.routes import router as permissions_router
 from tokenward.tokens.routes import router as tokens_router
+from tokenward.upstream.injection import InjectedCredentials
+from tokenward.upstream.routes import router as upstream_router
 from tokenward.web.asgi import Receive, Scope, Send
 from tokenward.web.errors import install_error_handlers
 from tokenward.web.operations import OPERATION_PATHS, OperationsApp
@@ -34,7 +36,13 @@ class TokenwardApp:
 
     def __init__(self, container: Container, *, close_on_shutdown: bool = True) -> None:
         self.container = container
-        self.runtime = GateRuntime(container)
+        credentials = InjectedCredentials(
+            container.db,
+            container.credential_cipher,
+            max_entries=container.settings.gate_credential_cache_size,
+        )
+        self.runtime = GateRuntime(container, credentials=credentials)
+        self.runtime.forget_on_change(credentials.clear)
         self.api = _api(container, self.runtime, close_on_shutdown=close_on_shutdown)
         # Outside FastAPI's own middleware, so that even its 500 answers carry it.
         self._api_with_request_id = RequestIdMiddleware(self.api)
@@ -93,6 +101,7 @@ def _api(
     api.include_router(tokens_router)
     api.include_router(directory_router)
     api.include_router(permissions_router)
+    api.include_router(upstream_router)
     api.include_router(gate_policy_router)
     app.include_router(api)
 

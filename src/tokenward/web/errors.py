@@ -21,6 +21,11 @@ from tokenward.errors import (
     PermissionDeniedError,
     TokenwardError,
 )
+from tokenward.upstream.errors import (
+    TooManyFailedChecksError,
+    UpstreamNotConfiguredError,
+    UpstreamUnavailableError,
+)
 
 # Most specific first: ConflictError is an InvalidInputError.
 _STATUS: list[tuple[type[TokenwardError], int, str]] = [
@@ -29,6 +34,9 @@ _STATUS: list[tuple[type[TokenwardError], int, str]] = [
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (InvalidInputError, 422, "invalid_input"),
+    (UpstreamUnavailableError, 502, "upstream_unavailable"),
+    (UpstreamNotConfiguredError, 503, "upstream_not_configured"),
+    (TooManyFailedChecksError, 429, "too_many_failed_checks"),
 ]
 
 WWW_AUTHENTICATE = 'Bearer realm="tokenward", Basic realm="tokenward"'
@@ -49,6 +57,8 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, InvalidInputError) and error.field:
         extra["field"] = error.field
     headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    if isinstance(error, TooManyFailedChecksError):
+        headers = {"Retry-After": str(error.retry_after)}
 
     return JSONResponse(
         error_body(code, error.message, **extra), status, headers=headers

@@ -1,0 +1,1 @@
+"""Upstream credentials for credential injection (SPEC G6)."""
