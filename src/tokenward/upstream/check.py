@@ -20,7 +20,9 @@ from __future__ import annotations
 import enum
 import json
 import re
+import ssl
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 
@@ -108,7 +110,9 @@ def judge(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
 
 class UpstreamCheck:
     """Sends check requests; `same_user` also demands that the upstream names the
-    credential's owner (the tokenward username, compared without case)."""
+    credential's owner (the tokenward username, compared without case). An https
+    upstream is verified against `ca_file` if given (as the reverse proxy does),
+    else the system's trust store."""
 
     def __init__(
         self,
@@ -116,12 +120,12 @@ class UpstreamCheck:
         *,
         timeout: float,
         same_user: bool = False,
-        transport: httpx.AsyncBaseTransport | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.url = url
         self._timeout = timeout
         self._same_user = same_user
-        self._transport = transport
+        self._ca_file = ca_file
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UpstreamCheck:
@@ -129,6 +133,7 @@ class UpstreamCheck:
             check_url(settings),
             timeout=settings.gate_upstream_check_timeout_seconds,
             same_user=settings.gate_upstream_same_user,
+            ca_file=settings.gate_upstream_ca_file,
         )
 
     async def verify(self, authorization: str, *, owner: str) -> str | None:
@@ -164,12 +169,11 @@ class UpstreamCheck:
             "Authorization": authorization,
             "Accept": "application/json, text/plain;q=0.9",
         }
+        verify = self._tls_context()
         try:
             async with (
                 httpx.AsyncClient(
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                    transport=self._transport,
+                    timeout=self._timeout, follow_redirects=False, verify=verify
                 ) as client,
                 client.stream("GET", url, headers=request_headers) as response,
             ):
@@ -183,6 +187,16 @@ class UpstreamCheck:
             ) from None
 
         return response.status_code, response.headers, body
+
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(
+                cafile=str(self._ca_file) if self._ca_file else None
+            )
+        except (OSError, ssl.SSLError) as error:
+            raise UpstreamNotConfiguredError(
+                f"TOKENWARD_GATE_UPSTREAM_CA_FILE cannot be used: {error}"
+            ) from None
 
 
 async def _read_capped(response: httpx.Response) -> bytes:

@@ -10,7 +10,7 @@
     │   └── ConflictError
     │       └── CredentialUnreadableError     stored, but cannot be decrypted (409)
     ├── UpstreamUnavailableError              the upstream could not be asked (502)
-    ├── UpstreamNotConfiguredError            no upstream to check against (503)
+    ├── UpstreamNotConfiguredError            no usable upstream to check (503)
     └── TooManyFailedChecksError              too many rejected checks lately (429)
 
 Messages never contain a credential: they are shown to callers and logged.
@@ -71,14 +71,17 @@ class UpstreamUnavailableError(TokenwardError):
 
 
 class UpstreamNotConfiguredError(TokenwardError):
-    """There is no upstream to check a credential against."""
+    """The settings give no usable upstream to check a credential against."""
 
-    def __init__(self) -> None:
-        super().__init__(
+    def __init__(
+        self,
+        message: str = (
             "no upstream to check credentials against: set "
             "TOKENWARD_GATE_UPSTREAM_URL, or TOKENWARD_GATE_UPSTREAM_CHECK_PATH to "
             "a full URL"
-        )
+        ),
+    ) -> None:
+        super().__init__(message)
 
 
 class TooManyFailedChecksError(TokenwardError):

@@ -14,6 +14,7 @@ Center does, for checking upstream credentials against something real.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,12 +84,17 @@ def _handler(jira: FakeJira) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_jira() -> Iterator[FakeJira]:
-    """A FakeJira served on a free loopback port until the block ends."""
+def running_jira(tls: ssl.SSLContext | None = None) -> Iterator[FakeJira]:
+    """A FakeJira served on a free loopback port until the block ends; over https
+    with the server context `tls`, if given."""
     jira = FakeJira()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(jira))
     server.daemon_threads = True
-    jira.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    jira.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

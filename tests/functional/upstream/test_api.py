@@ -4,9 +4,11 @@ accepted it, never returned, audited (G6)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from tests.functional.upstream.conftest import new_pat, save
-from tests.functional.upstream.fake_jira import SERVER_INFO, FakeJira
+from tests.functional.upstream.fake_jira import SERVER_INFO, FakeJira, running_jira
+from tests.functional.upstream.tls import make_pki
 from tests.support import LiveServer, Setup, free_port, start_server
 from tokenward.audit.models import AuditRecord
 from tokenward.clock import FrozenClock
@@ -318,3 +320,27 @@ def test_same_user_mode_refuses_someone_elses_pat(
     assert "'carol', not 'alice'" in refused.json()["error"]["message"]
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["checked_as"] == "Alice"
+
+
+def test_an_https_upstream_is_verified_against_the_ca_file(
+    settings: Settings, clock: FrozenClock, setup: Setup, tmp_path: Path
+) -> None:
+    """A check of an https upstream signed by a private CA fails (502) until
+    gate_upstream_ca_file names that CA, as the reverse proxy's does."""
+    pki = make_pki(tmp_path)
+    alice = setup.user("alice")
+    pat = new_pat()
+
+    with running_jira(pki.server_context()) as secure_jira:
+        secure_jira.accept(f"Bearer {pat}", "alice")
+        untrusted = settings.model_copy(update={"gate_upstream_url": secure_jira.url})
+        trusted = untrusted.model_copy(update={"gate_upstream_ca_file": pki.ca_file})
+        with start_server(untrusted, clock) as server:
+            refused = save(server, alice, pat)
+        with start_server(trusted, clock) as server:
+            accepted = save(server, alice, pat)
+
+    assert refused.status_code == 502, refused.text
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.json()["error"]["message"]
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["checked_as"] == "alice"
