@@ -173,7 +173,13 @@ class UpstreamCheck:
         try:
             async with (
                 httpx.AsyncClient(
-                    timeout=self._timeout, follow_redirects=False, verify=verify
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    verify=verify,
+                    # Straight to the upstream, as the reverse proxy goes: never
+                    # through a proxy named in the environment, which would see
+                    # the credential.
+                    trust_env=False,
                 ) as client,
                 client.stream("GET", url, headers=request_headers) as response,
             ):
