@@ -7,13 +7,23 @@ starts the proxy with the configuration from docs/deploy.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
 
+from tests.e2e.checks import (
+    FORGED_ADDRESS,
+    IDENTITY,
+    SPOOFED,
+    aliased,
+    assert_no_token_upstream,
+    assert_refused,
+    audit_of,
+    basic,
+    bearer,
+    identity,
+)
 from tests.e2e.deployment import (
     CLIENT_ADDRESS,
     FAILURE_LIMIT,
@@ -21,91 +31,11 @@ from tests.e2e.deployment import (
     Deployment,
     Launcher,
 )
-from tests.e2e.upstream import EchoUpstream, Received
-from tests.support import Setup, free_port
-from tokenward.audit.models import AuditRecord
+from tests.e2e.upstream import EchoUpstream
+from tests.support import LiveServer, Setup, free_port
 from tokenward.clock import FrozenClock
-from tokenward.container import Container
 from tokenward.tokens.attributes import Scope
 from tokenward.tokens.format import generate
-
-IDENTITY = (
-    "X-Tokenward-User",
-    "X-Tokenward-Groups",
-    "X-Tokenward-Token-Id",
-    "X-Tokenward-Scope",
-)
-SPOOFED = {
-    "X-Tokenward-User": "admin",
-    "X-Tokenward-Groups": "administrators",
-    "X-Tokenward-Token-Id": "tk_forged",
-    "X-Tokenward-Scope": "read-write",
-    "X-Tokenward-Authorization": "Basic " + base64.b64encode(b"admin:x").decode(),
-}
-# A documentation address (RFC 5737): never the client's real one.
-FORGED_ADDRESS = "203.0.113.7"
-
-
-def bearer(token: str) -> str:
-    return f"Bearer {token}"
-
-
-def basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def identity(received: Received) -> dict[str, str | None]:
-    return {name: received.header(name) for name in IDENTITY}
-
-
-def aliased(received: Received) -> dict[str, list[str]]:
-    """Identity headers as a CGI or WSGI server would read them: `_` and `.`
-    in a name count as `-`. Maps each name that arrived to its values."""
-    found: dict[str, list[str]] = {}
-    wanted = {name.lower() for name in IDENTITY}
-    for name, value in received.headers:
-        read_as = name.lower().replace("_", "-").replace(".", "-")
-        if read_as in wanted:
-            found.setdefault(name.lower(), []).append(value)
-
-    return found
-
-
-def assert_refused(answer: httpx.Response, status: int, reason: str) -> None:
-    """The proxy refused with `status`, and says why with tokenward's code."""
-    assert answer.status_code == status, (answer.status_code, answer.headers)
-    assert answer.headers.get("X-Tokenward-Reason") == reason, answer.headers
-    if status == 401:
-        assert "Bearer" in answer.headers.get("WWW-Authenticate", "")
-
-
-def assert_no_token_upstream(received: Received, *secrets: str) -> None:
-    """No header that reached the upstream holds one of the `secrets`, plainly or
-    inside Basic credentials."""
-    for name, value in received.headers:
-        scheme, _, rest = value.partition(" ")
-        decoded = ""
-        if scheme.lower() == "basic":
-            decoded = base64.b64decode(rest + "==").decode(errors="replace")
-        for secret in secrets:
-            assert secret not in value, f"a token reached the upstream in {name}"
-            assert secret not in decoded, f"a token reached the upstream in {name}"
-
-
-def audit_of(setup: Setup, token_id: str) -> list[AuditRecord]:
-    """The gate decisions recorded for `token_id`, oldest first."""
-
-    async def work(container: Container) -> list[AuditRecord]:
-        async with container.db.read() as session:
-            records = await session.scalars(
-                select(AuditRecord)
-                .where(AuditRecord.token_id == token_id)
-                .where(AuditRecord.event == "gate_decision")
-                .order_by(AuditRecord.seq)
-            )
-            return list(records)
-
-    return setup.run(work)
 
 
 class ProxyBehaviour:
@@ -418,6 +348,44 @@ class ProxyBehaviour:
         assert int(throttled.headers["Retry-After"]) > 0
         assert owner.status_code == 200
         assert deployment.upstream.count() == 2
+
+    def test_injected_credential_replaces_the_token(
+        self,
+        launch: Launcher,
+        injecting_gate: LiveServer,
+        upstream: EchoUpstream,
+        setup: Setup,
+        tmp_path: Path,
+    ) -> None:
+        """With credential injection the upstream gets the owner's stored
+        credential instead of the token, and a user without one is refused."""
+        token = setup.user("alice")
+        other = setup.user("bob")
+        with injecting_gate.client(token) as api:
+            saved = api.put(
+                "/me/upstream-credential",
+                json={"scheme": "bearer", "value": "jira-pat-of-alice"},
+            )
+        address = injecting_gate.url.removeprefix("http://")
+
+        with launch(tmp_path / "proxy", gate=address, upstream=upstream.address) as url:
+            deployment = Deployment(url, injecting_gate, upstream, setup)
+            allowed = deployment.call(
+                "GET",
+                "/rest/api/2/myself",
+                authorization=bearer(token),
+                headers=SPOOFED,
+            )
+            received = upstream.last()
+            refused = deployment.call("GET", "/", authorization=bearer(other))
+
+        assert saved.status_code == 200, saved.text
+        assert allowed.status_code == 200, allowed.headers
+        assert received.header("Authorization") == "Bearer jira-pat-of-alice"
+        assert identity(received) == dict.fromkeys(IDENTITY)
+        assert_no_token_upstream(received, token)
+        assert_refused(refused, 403, "upstream_credential_missing")
+        assert upstream.last() is received
 
     def test_unreachable_gate_refuses(
         self, launch: Launcher, upstream: EchoUpstream, tmp_path: Path

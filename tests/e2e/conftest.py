@@ -4,27 +4,26 @@ providing `launch`."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.e2e.deployment import FAILURE_LIMIT, PROXY_ADDRESS, Deployment, Launcher
+from tests.e2e.deployment import (
+    FAILURE_LIMIT,
+    PROXY_ADDRESS,
+    Deployment,
+    Launcher,
+    serve_gate,
+)
 from tests.e2e.upstream import EchoUpstream, run_upstream
-from tests.support import LiveServer, Setup, free_port
+from tests.support import LiveServer, Setup
 from tokenward.clock import FrozenClock
 from tokenward.config import Settings
-from tokenward.container import Container
-from tokenward.web.app import create_app
 
 # The shared checks live outside test modules; their asserts should explain too.
 # (Before any test module imports them.)
-pytest.register_assert_rewrite("tests.e2e.behaviour")
-
-START_SECONDS = 10.0
+pytest.register_assert_rewrite("tests.e2e.behaviour", "tests.e2e.checks")
 
 
 @pytest.fixture
@@ -40,35 +39,9 @@ def gate_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def gate(gate_settings: Settings, clock: FrozenClock) -> Iterator[LiveServer]:
-    """tokenward serving /auth/* (and its API) on a free loopback port.
-
-    uvicorn runs as `tokenward serve` runs it, with its own X-Forwarded-For
-    handling off: otherwise it would rewrite the peer address before tokenward
-    applies its trusted proxies, and hide what the proxy under test sent.
-    """
-    container = Container(gate_settings, clock=clock)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(container),
-        host="127.0.0.1",
-        port=port,
-        lifespan="on",
-        log_level="warning",
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("tokenward did not start")
-            time.sleep(0.01)
-        yield LiveServer(url=f"http://127.0.0.1:{port}", container=container)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=START_SECONDS)
+    """tokenward serving /auth/* (and its API) on a free loopback port."""
+    with serve_gate(gate_settings, clock) as live:
+        yield live
 
 
 @pytest.fixture
@@ -76,6 +49,22 @@ def upstream() -> Iterator[EchoUpstream]:
     """The protected API, echoing each request it receives."""
     with run_upstream() as echo:
         yield echo
+
+
+@pytest.fixture
+def injecting_gate(
+    gate_settings: Settings, upstream: EchoUpstream, clock: FrozenClock
+) -> Iterator[LiveServer]:
+    """tokenward with credential injection on; a credential is checked against
+    the echoing upstream (which accepts any) when it is saved."""
+    injecting = gate_settings.model_copy(
+        update={
+            "gate_identity": "inject",
+            "gate_upstream_check_path": f"http://{upstream.address}/myself",
+        }
+    )
+    with serve_gate(injecting, clock) as live:
+        yield live
 
 
 @pytest.fixture

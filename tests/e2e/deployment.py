@@ -8,21 +8,30 @@ reaches tokenward only in the forwarding header that the proxy writes.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import uvicorn
 
 from tests.e2e.upstream import EchoUpstream
-from tests.support import LiveServer, Setup
+from tests.support import LiveServer, Setup, free_port
+from tokenward.clock import FrozenClock
+from tokenward.config import Settings
+from tokenward.container import Container
+from tokenward.web.app import create_app
 
 PROXY_ADDRESS = "127.0.0.1"
 CLIENT_ADDRESS = "127.0.0.2"
 # Failed attempts a client may make before it is throttled; the tests stay below
 # it, except the one about throttling.
 FAILURE_LIMIT = 6
+START_SECONDS = 10.0
 
 
 class Launcher(Protocol):
@@ -70,3 +79,36 @@ class Deployment:
             answer = api.put("/policies/gate", json=fields)
         if answer.status_code != 200:
             raise AssertionError(f"the policy was refused: {answer.text}")
+
+
+@contextmanager
+def serve_gate(settings: Settings, clock: FrozenClock) -> Iterator[LiveServer]:
+    """tokenward serving /auth/* (and its API) on a free loopback port.
+
+    uvicorn runs as `tokenward serve` runs it, with its own X-Forwarded-For
+    handling off: otherwise it would rewrite the peer address before tokenward
+    applies its trusted proxies, and hide what the proxy under test sent.
+    """
+    container = Container(settings, clock=clock)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(container),
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("tokenward did not start")
+            time.sleep(0.01)
+        yield LiveServer(url=f"http://127.0.0.1:{port}", container=container)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_SECONDS)

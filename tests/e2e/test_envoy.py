@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.behaviour import FORGED_ADDRESS, SPOOFED, audit_of, basic, bearer
+from tests.e2e.checks import FORGED_ADDRESS, SPOOFED, audit_of, basic, bearer
 from tests.e2e.deployment import CLIENT_ADDRESS, FAILURE_LIMIT
 from tests.e2e.proxies import DEPLOY
 from tests.support import LiveServer, Setup, free_port
@@ -94,6 +94,21 @@ class ExtAuthz:
         return ALWAYS_SENT | self._patterns(self.filter.allowed_headers)
 
     @property
+    def removed_by_route(self) -> frozenset[str]:
+        [host] = self.connection_manager.route_config.virtual_hosts
+        return frozenset(name.lower() for name in host.request_headers_to_remove)
+
+    @property
+    def drops_underscores(self) -> bool:
+        options = self.connection_manager.common_http_protocol_options
+        action = options.DESCRIPTOR.fields_by_name["headers_with_underscores_action"]
+        value = action.enum_type.values_by_number[
+            options.headers_with_underscores_action
+        ]
+
+        return bool(value.name == "DROP_HEADER")
+
+    @property
     def to_upstream(self) -> frozenset[str]:
         response = self.filter.http_service.authorization_response
         return self._patterns(response.allowed_upstream_headers)
@@ -125,6 +140,8 @@ class EnvoyModel:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str]) -> Outcome:
         request = {name.lower(): value for name, value in headers.items()}
+        if self.config.drops_underscores:
+            request = {k: v for k, v in request.items() if "_" not in k}
         if self.config.connection_manager.use_remote_address:
             forwarded = request.get("x-forwarded-for")
             request["x-forwarded-for"] = (
@@ -166,6 +183,9 @@ class EnvoyModel:
                 upstream[name] = value
         for name in answer.get(REMOVE_HEADER, "").split(","):
             upstream.pop(name.strip().lower(), None)
+        # The router, after every filter, applies the route's own removals.
+        for name in self.config.removed_by_route:
+            upstream.pop(name, None)
 
         return upstream
 
@@ -214,6 +234,24 @@ def test_a_token_becomes_identity_headers_and_never_reaches_the_upstream(
     assert outcome.upstream["x-tokenward-token-id"] != SPOOFED["X-Tokenward-Token-Id"]
     assert "authorization" not in outcome.upstream
     assert all(token not in value for value in outcome.upstream.values())
+
+
+def test_aliases_of_identity_headers_are_dropped(
+    envoy: EnvoyModel, setup: Setup
+) -> None:
+    """X_Tokenward_User, which CGI and WSGI servers read as X-Tokenward-User,
+    does not reach the upstream."""
+    token = setup.user("erin")
+
+    outcome = envoy.handle(
+        "GET",
+        "/",
+        {"Authorization": bearer(token), "X_Tokenward_User": "admin"},
+    )
+
+    assert outcome.upstream is not None
+    assert "x_tokenward_user" not in outcome.upstream
+    assert outcome.upstream["x-tokenward-user"] == "erin"
 
 
 def test_without_credentials_forged_identity_is_removed(
@@ -309,3 +347,30 @@ def test_basic_credentials_hide_the_token_too(envoy: EnvoyModel, setup: Setup) -
     assert outcome.upstream is not None
     assert "authorization" not in outcome.upstream
     assert outcome.upstream["x-tokenward-user"] == "dave"
+
+
+def test_an_injected_credential_replaces_the_token(
+    injecting_gate: LiveServer, setup: Setup
+) -> None:
+    """With credential injection Envoy sends the stored credential upstream, and
+    refuses a user without one."""
+    token = setup.user("frank")
+    other = setup.user("grace")
+    with injecting_gate.client(token) as api:
+        saved = api.put(
+            "/me/upstream-credential",
+            json={"scheme": "bearer", "value": "jira-pat-of-frank"},
+        )
+    envoy = EnvoyModel(
+        ExtAuthz.documented(), injecting_gate.url.removeprefix("http://")
+    )
+
+    allowed = envoy.handle("GET", "/", {"Authorization": bearer(token), **SPOOFED})
+    refused = envoy.handle("GET", "/", {"Authorization": bearer(other)})
+
+    assert saved.status_code == 200, saved.text
+    assert allowed.upstream is not None
+    assert allowed.upstream["authorization"] == "Bearer jira-pat-of-frank"
+    assert not [name for name in allowed.upstream if name.startswith("x-tokenward")]
+    assert refused.status == 403
+    assert refused.client["x-tokenward-reason"] == "upstream_credential_missing"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.behaviour import ProxyBehaviour, assert_refused, bearer
+from tests.e2e.behaviour import ProxyBehaviour
+from tests.e2e.checks import assert_refused, bearer
 from tests.e2e.deployment import FAILURE_LIMIT, Deployment, Launcher
 from tests.e2e.proxies import binary, run_nginx
 from tokenward.tokens.format import generate
