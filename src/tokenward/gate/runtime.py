@@ -3,7 +3,6 @@ started and stopped with the server."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
@@ -41,9 +40,7 @@ class GateRuntime:
         self.audit = AuditWriter(container.db, container.clock, observer=self.metrics)
         self.usage = UsageRecorder()
         self.audit.add_batch_hook(self.usage.flush, settled=self.usage.settle)
-        self.trusted_proxies: tuple[IPNetwork, ...] = tuple(
-            ipaddress.ip_network(value) for value in settings.gate_trusted_proxies
-        )
+        self.trusted_proxies: tuple[IPNetwork, ...] = settings.trusted_proxy_networks
         self.identity = IdentityHeaders(
             user=settings.gate_user_header,
             groups=settings.gate_groups_header,

@@ -260,7 +260,7 @@ def _audit_entry(decision: Decision) -> AuditEntry:
         AuditEvent.PASSWORD_LOGIN if password else AuditEvent.GATE_DECISION,
         outcome=Outcome.ALLOWED if decision.allowed else Outcome.DENIED,
         reason=str(decision.reason),
-        actor=decision.username,
+        actor=None,  # the subject acted; see the actor index in audit.models
         subject=decision.username,
         token_id=decision.token_id,
     )
