@@ -10,7 +10,8 @@ from tests.support import LiveServer, Setup
 from tokenward.policies.documents import ALL_PRESETS
 
 POLICY = {
-    "allowed_networks": ["10.0.0.0/8", "2001:db8::/32"],
+    # The API applies the policy's networks too: the test client stays within them.
+    "allowed_networks": ["10.0.0.0/8", "127.0.0.0/8", "::1/128", "2001:db8::/32"],
     "passwords": "deny",
     "password_exempt_users": ["jira-service"],
     "password_exempt_groups": ["legacy"],
