@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -315,3 +317,31 @@ def test_an_https_upstream_is_verified_against_the_configured_ca(
     assert trusted.json()["raw_path"] == "/x"
     assert untrusted.status_code == 502
     assert untrusted.headers["x-tokenward-reason"] == "upstream_unavailable"
+
+
+def test_a_client_that_goes_away_mid_upload_is_let_go_quietly(
+    proxy: LiveProxy,
+    echo: tuple[EchoUpstream, str],
+    bearer: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An upload cut short by the client ends the upstream request too, with no
+    error from the proxy, and the next request is served as usual."""
+    upstream, _ = echo
+    host, port = proxy.url.removeprefix("http://").split(":")
+    head = (
+        "POST /upload HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        f"Authorization: {bearer['Authorization']}\r\n"
+        "Content-Length: 10485760\r\n\r\n"
+    )
+
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head.encode() + b"x" * CHUNK)
+        assert upstream.first_upload_chunk.wait(WAIT_SECONDS)
+    after = httpx.get(f"{proxy.url}/x", headers=bearer)
+
+    assert after.status_code == 200
+    assert [r.raw_path for r in upstream.requests] == ["/upload", "/x"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
