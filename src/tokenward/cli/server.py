@@ -46,11 +46,10 @@ def serve_app(settings: Settings, *, access_log: bool) -> None:
 def _stop_signals_exit_zero() -> Iterator[None]:
     """Make a stop that was asked for (SIGTERM, SIGINT) and carried out exit with 0.
 
-    uvicorn shuts down gracefully on these signals, then raises the same signal again
-    once it has restored the handlers it found, so that by default the process ends
-    "killed by SIGTERM". The handlers installed here turn that into a plain exit 0,
-    which supervisors read as a clean stop; a signal that comes before uvicorn has
-    taken over ends the start-up the same way.
+    While the listeners serve, `web.listeners` handles these signals itself (a
+    graceful stop, then a normal return). The handlers installed here cover the
+    moments before and after: a signal then ends the process with a plain exit 0,
+    which supervisors read as a clean stop, rather than "killed by SIGTERM".
     """
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {number: signal.getsignal(number) for number in stop_signals}
