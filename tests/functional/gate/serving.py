@@ -62,6 +62,7 @@ def serve_environment(settings: Settings, port: int) -> dict[str, str]:
         TOKENWARD_LOG_LEVEL=settings.log_level,
         TOKENWARD_LOG_ALLOWED_DECISIONS=str(settings.log_allowed_decisions).lower(),
         TOKENWARD_SHUTDOWN_TIMEOUT_SECONDS=str(settings.shutdown_timeout_seconds),
+        TOKENWARD_SQLITE_BUSY_TIMEOUT_MS=str(settings.sqlite_busy_timeout_ms),
     )
 
     return environment

@@ -115,7 +115,8 @@ def _wait_until_refusing_connections(served: ServeProcess) -> None:
     while True:
         try:
             httpx.get(f"{served.url}/livez", timeout=1)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
+            # Refused, or reset from the backlog of the socket being closed.
             return
         assert time.monotonic() < deadline, "the server kept accepting connections"
         time.sleep(0.02)
