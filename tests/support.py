@@ -86,6 +86,9 @@ def start_server(
         host="127.0.0.1",
         port=port,
         lifespan="on",
+        # As `tokenward serve`: forwarding headers are the gate's to judge, not
+        # uvicorn's, or tests of client addresses could pass for the wrong reason.
+        proxy_headers=False,
         **logging_options,
     )
     server = uvicorn.Server(config)

@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Ranges of proxies whose X-Forwarded-For / Forwarded is believed.",
     )
+    gate_forwarding_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        default="x-forwarded-for",
+        description=(
+            "The one header trusted proxies write the client's address into; "
+            "the other is ignored."
+        ),
+    )
     gate_identity: Literal["headers", "inject"] = Field(
         default="headers",
         description=(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import re
@@ -22,6 +23,8 @@ from tests.support import free_port
 STARTUP_TIMEOUT = 60.0
 SERVING_LINE = "Serving on "
 TOKEN_EXPORT = re.compile(r"export TOKENWARD_TOKEN='([^']+)'")
+EXPORT = re.compile(r"export (TOKENWARD_\w+)='([^']+)'")
+EXPECT = re.compile(r"# .*\(expect (\d{3})\)")
 PASSWORD_LINE = re.compile(r"^    password: (\S+)$", re.MULTILINE)
 
 
@@ -35,14 +38,18 @@ class Quickstart:
     log_file: Path
 
 
-def quickstart_environment(data_dir: Path, port: int) -> dict[str, str]:
-    """The environment of a newcomer: no TOKENWARD_* but the data dir and port."""
+def quickstart_environment(data_dir: Path, port: int, gate_port: int) -> dict[str, str]:
+    """The environment of a newcomer: no TOKENWARD_* but the data dir and ports."""
     env = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("TOKENWARD_")
     }
-    env.update(TOKENWARD_DATA_DIR=str(data_dir), TOKENWARD_PORT=str(port))
+    env.update(
+        TOKENWARD_DATA_DIR=str(data_dir),
+        TOKENWARD_PORT=str(port),
+        TOKENWARD_GATE_PORT=str(gate_port),
+    )
 
     return env
 
@@ -91,14 +98,14 @@ def wait_until_answering(base_url: str) -> None:
 
 @contextmanager
 def running_quickstart(tmp_path: Path, data_dir: Path) -> Iterator[Quickstart]:
-    port = free_port()
+    port, gate_port, demo_port = free_port(), free_port(), free_port()
     program = Path(sysconfig.get_path("scripts")) / "tokenward"
     log_file = tmp_path / f"quickstart-{port}.log"
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            [program, "quickstart"],
+            [program, "quickstart", "--demo-port", str(demo_port)],
             cwd=tmp_path,
-            env=quickstart_environment(data_dir, port),
+            env=quickstart_environment(data_dir, port, gate_port),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -118,19 +125,27 @@ def running_quickstart(tmp_path: Path, data_dir: Path) -> Iterator[Quickstart]:
             process.wait(timeout=15)
 
 
-def curl_commands(welcome: str, token: str) -> list[list[str]]:
-    """The printed curl commands as argument lists, with the token variable set."""
-    joined = welcome.replace("\\\n", " ").replace("$TOKENWARD_TOKEN", token)
+def curl_commands(welcome: str) -> list[tuple[int, list[str]]]:
+    """The printed curl commands as argument lists, with the exported variables
+    filled in, each with the status its comment says to expect."""
+    joined = welcome.replace("\\\n", " ")
+    for name, value in EXPORT.findall(welcome):
+        joined = joined.replace(f"${name}", value)
+    commands = []
+    expected = 0
+    for raw in joined.splitlines():
+        line = raw.strip()
+        found = EXPECT.search(line)
+        if found:
+            expected = int(found.group(1))
+        elif line.startswith("curl "):
+            commands.append((expected, shlex.split(line)))
 
-    return [
-        shlex.split(line.strip())
-        for line in joined.splitlines()
-        if line.strip().startswith("curl ")
-    ]
+    return commands
 
 
 def replay(command: list[str]) -> httpx.Response:
-    """Send the request a printed curl command describes (-X, -H, -d, URL)."""
+    """Send the request a printed curl command describes (-X, -H, -d, -u, URL)."""
     method, url, headers, body = "GET", "", {}, None
     arguments = iter(command[1:])
     for argument in arguments:
@@ -141,6 +156,10 @@ def replay(command: list[str]) -> httpx.Response:
             headers[name.strip()] = value.strip()
         elif argument == "-d":
             body = next(arguments)
+        elif argument == "-u":
+            user, _, password = next(arguments).partition(":")
+            credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {credentials}"
         elif argument.startswith("http"):
             url = argument
     if body is not None and method == "GET":
@@ -149,24 +168,36 @@ def replay(command: list[str]) -> httpx.Response:
     return httpx.request(method, url, headers=headers, content=body, timeout=10)
 
 
-def test_first_run_prints_a_token_that_works(tmp_path: Path) -> None:
-    """The first run prints a token once, and its curl commands create and list."""
+def test_first_run_prints_commands_that_work(tmp_path: Path) -> None:
+    """The first run prints its secrets once, and every printed curl command gets
+    the answer its comment promises: the API creates and lists tokens; through the
+    gate a read and a write pass, the read-only token's write and a password login
+    are refused."""
     with running_quickstart(tmp_path, tmp_path / "data") as started:
         [token] = TOKEN_EXPORT.findall(started.welcome)
-        [create, listing] = curl_commands(started.welcome, token)
-        created = replay(create)
-        listed = replay(listing)
+        commands = curl_commands(started.welcome)
+        answers = [(expected, replay(command)) for expected, command in commands]
+        listed = httpx.get(
+            f"{started.base_url}/api/v1/tokens",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
 
-    assert created.status_code == 201, created.text
-    assert created.json()["token"]["label"] == "my-script"
-    assert listed.status_code == 200, listed.text
+    assert len(commands) == 6
+    for expected, answer in answers:
+        assert answer.status_code == expected, (answer.request.url, answer.text)
+    reasons = [answer.headers.get("x-tokenward-reason") for _, answer in answers]
+    assert reasons[-2:] == ["read_only_scope", "password_denied"]
+    created = answers[0][1].json()
+    assert created["token"]["label"] == "my-script"
     labels = {item["label"] for item in listed.json()["items"]}
-    assert labels == {"quickstart", "my-script"}
+    assert labels == {"quickstart", "quickstart-read-only", "my-script"}
     assert f"{started.base_url}/api/v1/docs" in started.welcome
     [password] = PASSWORD_LINE.findall(started.welcome)
     logs = started.log_file.read_text()
     assert "server_starting" in logs
-    assert token not in logs
+    for name, secret in EXPORT.findall(started.welcome):
+        assert secret not in logs, name
     assert password not in logs
 
 

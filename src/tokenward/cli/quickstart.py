@@ -1,9 +1,12 @@
-"""`tokenward quickstart`: from nothing to a working API and a first token.
+"""`tokenward quickstart`: from nothing to a gate in front of an API, with tokens.
 
-For a newcomer on a fresh machine: migrate the (SQLite by default) database, create
-the administrator `admin` and a first token for them on the first run, print those
-secrets once with ready-to-paste `curl` commands, then serve. Later runs say that
-the secrets were shown already and only serve.
+For a newcomer on a fresh machine: migrate the (SQLite by default) database; unless
+an upstream is configured, start the demo issue tracker shipped with tokenward and
+put the gate's reverse proxy in front of it. On the first run, create the
+administrator `admin`, a read-write and a read-only token for them, and turn
+password logins on the API off; print those secrets once with `curl` commands that
+show the gate at work; then serve. Later runs say that the secrets were shown
+already and only serve.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import shutil
 import sys
 import sysconfig
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import typer
+import uvicorn
 
 from tokenward.cli.database import describe_database, upgrade_schema
 from tokenward.cli.output import when
@@ -22,27 +28,38 @@ from tokenward.cli.runner import OPERATOR, ORIGIN, run, settings_or_fail
 from tokenward.cli.server import serve_app
 from tokenward.config import Settings
 from tokenward.container import Container
+from tokenward.demo.app import create_demo_app
+from tokenward.demo.server import DEFAULT_HOST as DEFAULT_DEMO_HOST
+from tokenward.demo.server import DEFAULT_PORT as DEFAULT_DEMO_PORT
+from tokenward.demo.server import identity_from
 from tokenward.directory.passwords import generate_password
+from tokenward.errors import ConfigurationError
+from tokenward.gate.identity import IdentityHeaders
+from tokenward.tokens.attributes import Scope
 from tokenward.tokens.services import TokenSpec
 from tokenward.web.app import API_PREFIX
+from tokenward.web.listeners import Listener, bind
 
 ADMIN_USERNAME = "admin"
 TOKEN_LABEL = "quickstart"  # noqa: S105 - a label, not a secret
+READ_ONLY_LABEL = "quickstart-read-only"
 
 
 @dataclass(frozen=True, slots=True)
 class FirstRun:
-    """What the first run created; the two secrets exist only here, once."""
+    """What the first run created; the three secrets exist only here, once."""
 
     username: str
     password: str = field(repr=False)
     token_id: str
     token: str = field(repr=False)
+    read_only_token: str = field(repr=False)
     expires: str
 
 
 async def set_up(container: Container) -> FirstRun | None:
-    """Create the administrator and their first token, unless an admin exists."""
+    """Create the administrator and their tokens, and refuse passwords on the API,
+    unless an administrator exists already."""
     if await container.bootstrap.has_administrator():
         return None
     password = generate_password()
@@ -52,18 +69,32 @@ async def set_up(container: Container) -> FirstRun | None:
     issued = await container.tokens.create(
         OPERATOR, ORIGIN, TokenSpec(label=TOKEN_LABEL), owner=admin.username
     )
+    read_only = await container.tokens.create(
+        OPERATOR,
+        ORIGIN,
+        TokenSpec(label=READ_ONLY_LABEL, scope=Scope.READ_ONLY),
+        owner=admin.username,
+    )
+    policy = await container.gate_policy.get(OPERATOR)
+    await container.gate_policy.replace(
+        OPERATOR, ORIGIN, policy.model_copy(update={"passwords": "deny"})
+    )
 
     return FirstRun(
         username=admin.username,
         password=password,
         token_id=issued.token.id,
         token=issued.secret,
+        read_only_token=read_only.secret,
         expires=when(issued.token.expires_at, missing="never"),
     )
 
 
-def base_url(settings: Settings) -> str:
-    """The URL a local client uses: a wildcard listen address is reached on loopback."""
+def base_url(settings: Settings, port: int | None = None) -> str:
+    """The URL a local client uses: a wildcard listen address is reached on loopback.
+
+    The API listener's, or the one on `port` (the reverse proxy's).
+    """
     host = settings.host
     if host in ("", "0.0.0.0"):  # noqa: S104 - compared with, not bound to
         host = "127.0.0.1"
@@ -72,7 +103,7 @@ def base_url(settings: Settings) -> str:
     if ":" in host:
         host = f"[{host}]"
 
-    return f"http://{host}:{settings.port}"
+    return f"http://{host}:{port or settings.port}"
 
 
 def tokenward_command() -> str:
@@ -109,19 +140,58 @@ def first_run_text(settings: Settings, first: FirstRun) -> str:
         "",
         f"    export TOKENWARD_TOKEN='{first.token}'",
         "",
-        "    # create a token for a script",
+        "    # create a token for a script (expect 201)",
         f"    curl -sS -X POST {url}{API_PREFIX}/tokens \\",
         '      -H "Authorization: Bearer $TOKENWARD_TOKEN" \\',
         "      -H 'Content-Type: application/json' \\",
         """      -d '{"label": "my-script", "expires_in_days": 30}'""",
         "",
-        "    # list your tokens",
+        "    # list your tokens (expect 200)",
         f"    curl -sS {url}{API_PREFIX}/tokens \\",
         '      -H "Authorization: Bearer $TOKENWARD_TOKEN"',
         "",
+        *_gate_lines(settings, first),
     ]
 
     return "\n".join([*lines, *_closing_lines(settings)])
+
+
+def _gate_lines(settings: Settings, first: FirstRun) -> list[str]:
+    """The gate at work in front of the upstream, one curl per outcome."""
+    if not settings.gate_upstream_url:
+        return []
+    gate = base_url(settings, settings.gate_port)
+    issue = f"{gate}/rest/api/2/issue"
+    write = (
+        """'{"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, """
+        """"summary": "Made through tokenward"}}'"""
+    )
+    bearer = '-H "Authorization: Bearer {}"'
+
+    return [
+        f"The gate, in front of {settings.gate_upstream_url}, on {gate}.",
+        f'A read-only token (label "{READ_ONLY_LABEL}"); shown now and never again:',
+        "",
+        f"    export TOKENWARD_READ_ONLY_TOKEN='{first.read_only_token}'",
+        "",
+        "    # a read: allowed (expect 200)",
+        f"    curl -sS {issue}/DEMO-1 {bearer.format('$TOKENWARD_TOKEN')}",
+        "",
+        "    # a write: allowed (expect 201)",
+        f"    curl -sS -X POST {issue} {bearer.format('$TOKENWARD_TOKEN')} \\",
+        f"      -H 'Content-Type: application/json' -d {write}",
+        "",
+        "    # the same write with the read-only token: refused (expect 403)",
+        f"    curl -sS -i -X POST {issue} \\",
+        f"      {bearer.format('$TOKENWARD_READ_ONLY_TOKEN')} \\",
+        f"      -H 'Content-Type: application/json' -d {write}",
+        "",
+        "    # a password login: refused, passwords are off on the API (expect 401)",
+        f"    curl -sS -i {issue}/DEMO-1 -u {first.username}:my-jira-password",
+        "",
+        "The reason of every refusal is in its X-Tokenward-Reason header.",
+        "",
+    ]
 
 
 def later_run_text(settings: Settings) -> str:
@@ -142,12 +212,24 @@ def later_run_text(settings: Settings) -> str:
     return "\n".join([*lines, *_closing_lines(settings)])
 
 
-def quickstart() -> None:
-    """Set up a local tokenward with an admin and a first token, then serve it."""
+def quickstart(
+    demo_port: Annotated[
+        int,
+        typer.Option(
+            min=1, max=65535, help="Port of the demo upstream, when none is configured."
+        ),
+    ] = DEFAULT_DEMO_PORT,
+) -> None:
+    """Set up a local tokenward with an admin and tokens, in front of the demo API
+    (or the configured upstream), then serve it."""
     settings = settings_or_fail()
     if "log_format" not in settings.model_fields_set:
         # A person is watching this terminal; JSON lines are for log collectors.
         settings = settings.model_copy(update={"log_format": "console"})
+    if not settings.gate_upstream_url:
+        demo = f"http://{DEFAULT_DEMO_HOST}:{demo_port}"
+        start_demo_upstream(demo_port, identity_from(settings))
+        settings = settings.model_copy(update={"gate_upstream_url": demo})
     upgrade_schema(settings)
     first = run(set_up, settings)
     text = (
@@ -160,11 +242,40 @@ def quickstart() -> None:
     serve_app(settings, access_log=True)
 
 
+def start_demo_upstream(port: int, identity: IdentityHeaders) -> None:
+    """Serve the demo tracker on loopback in a background thread of this process.
+
+    A taken port is one clear error line, before anything else starts.
+    """
+    try:
+        bind(Listener("demo", DEFAULT_DEMO_HOST, port)).close()
+    except ConfigurationError as error:
+        raise typer.BadParameter(
+            f"{error.message}; choose another with --demo-port",
+            param_hint="--demo-port",
+        ) from None
+    config = uvicorn.Config(
+        create_demo_app(identity),
+        host=DEFAULT_DEMO_HOST,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+    threading.Thread(
+        target=uvicorn.Server(config).run, name="demo-upstream", daemon=True
+    ).start()
+
+
 def _closing_lines(settings: Settings) -> list[str]:
     url = base_url(settings)
     lines = []
     if settings.api_docs:
         lines.append(f"API documentation: {url}{API_PREFIX}/docs")
+    if settings.gate_upstream_url:
+        gate = base_url(settings, settings.gate_port)
+        lines.append(f"The gate: {gate} -> {settings.gate_upstream_url}")
     lines += [f"Serving on {url}; stop with Ctrl-C.", ""]
 
     return lines

@@ -9,9 +9,11 @@ parties we do not trust and may be forged.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Literal
 
+ForwardingHeader = Literal["x-forwarded-for", "forwarded"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -51,7 +53,9 @@ def client_address(
 ) -> IPAddress | None:
     """The client's address, or None if a trusted proxy sent an unreadable chain.
 
-    `Forwarded` (RFC 7239) is preferred over `X-Forwarded-For` when both are sent.
+    `Forwarded` (RFC 7239) is preferred over `X-Forwarded-For` when both are given;
+    the gate gives only the one header its proxies are configured to write (see
+    `client_from_headers`).
     """
     if not in_networks(peer, trusted_proxies):
         return peer
@@ -66,6 +70,29 @@ def client_address(
 
     # Every hop is a trusted proxy (or there were none): the leftmost is the client.
     return parse_address(hops[0]) if hops else peer
+
+
+def client_from_headers(
+    peer: IPAddress,
+    headers: Mapping[str, str],
+    *,
+    header: ForwardingHeader,
+    trusted_proxies: Sequence[IPNetwork],
+) -> IPAddress | None:
+    """The client's address from the one forwarding header the proxies write.
+
+    The other header is ignored: nginx, Caddy and Traefik append to
+    X-Forwarded-For but pass a client's own `Forwarded` through untouched, so
+    believing both would let a client choose its address.
+    """
+    value = headers.get(header)
+
+    return client_address(
+        peer,
+        x_forwarded_for=value if header == "x-forwarded-for" else None,
+        forwarded=value if header == "forwarded" else None,
+        trusted_proxies=trusted_proxies,
+    )
 
 
 def _xff_hops(header: str | None) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import structlog
 
-from tokenward.gate.addresses import IPAddress, client_address, parse_address
+from tokenward.gate.addresses import IPAddress, client_from_headers, parse_address
 from tokenward.gate.decision import Denied, GateRequest
 from tokenward.gate.identity import identity_values, upstream_authorization
 from tokenward.gate.paths import PathError, normalise_path, split_target
@@ -98,10 +98,10 @@ class ForwardAuthApp:
         )
         peer = parse_address(scope["client"][0]) if scope.get("client") else None
         client = (
-            client_address(
+            client_from_headers(
                 peer,
-                x_forwarded_for=headers.get("x-forwarded-for"),
-                forwarded=headers.get("forwarded"),
+                headers,
+                header=runtime.forwarding_header,
                 trusted_proxies=runtime.trusted_proxies,
             )
             if peer is not None

@@ -26,7 +26,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from tokenward.errors import ConfigurationError
-from tokenward.gate.addresses import IPAddress, client_address, in_networks
+from tokenward.gate.addresses import IPAddress, client_from_headers, in_networks
 from tokenward.gate.addresses import parse_address as parse_peer
 from tokenward.gate.answers import (
     UPSTREAM_TIMEOUT,
@@ -163,10 +163,10 @@ class ProxyApp:
             target += b"?" + _printable(scope["query_string"])
         peer = parse_peer(scope["client"][0]) if scope.get("client") else None
         client = (
-            client_address(
+            client_from_headers(
                 peer,
-                x_forwarded_for=headers.get("x-forwarded-for"),
-                forwarded=headers.get("forwarded"),
+                headers,
+                header=self._runtime.forwarding_header,
                 trusted_proxies=self._runtime.trusted_proxies,
             )
             if peer is not None

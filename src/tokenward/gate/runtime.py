@@ -10,7 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tokenward.audit.writer import AuditWriter
 from tokenward.container import Container
-from tokenward.gate.addresses import IPNetwork
+from tokenward.errors import ConfigurationError
+from tokenward.gate.addresses import ForwardingHeader, IPNetwork
 from tokenward.gate.cache import TokenCache
 from tokenward.gate.decision_log import DecisionLog
 from tokenward.gate.identity import IdentityHeaders
@@ -41,6 +42,7 @@ class GateRuntime:
         self.usage = UsageRecorder()
         self.audit.add_batch_hook(self.usage.flush, settled=self.usage.settle)
         self.trusted_proxies: tuple[IPNetwork, ...] = settings.trusted_proxy_networks
+        self.forwarding_header: ForwardingHeader = settings.gate_forwarding_header
         self.identity = IdentityHeaders(
             user=settings.gate_user_header,
             groups=settings.gate_groups_header,
@@ -48,6 +50,11 @@ class GateRuntime:
             scope=settings.gate_scope_header,
         )
         self.inject = settings.gate_identity == "inject"
+        if self.inject and credentials is None:
+            # Allowing without the credential would pass requests on anonymously.
+            raise ConfigurationError(
+                "gate_identity is inject, but no upstream credential store was given"
+            )
         self.gate = Gate(
             db=container.db,
             clock=container.clock,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 from tokenward.gate.paths import compile_pattern
 
@@ -29,7 +30,11 @@ class ScopeRule:
     def applies(self, method: str, path: str, query: str) -> bool:
         if method not in self.methods:
             return False
-        if self.query is not None and self.query not in query.split("&"):
+        # Compared decoded, as the upstream reads it: git decodes
+        # `service=git%2Dreceive-pack` to a push.
+        if self.query is not None and self.query not in (
+            unquote_plus(pair) for pair in query.split("&")
+        ):
             return False
 
         return compile_pattern(self.path).fullmatch(path) is not None

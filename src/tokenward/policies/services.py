@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +14,7 @@ from tokenward.db import Database
 from tokenward.directory.models import Group, User
 from tokenward.directory.services import find_group
 from tokenward.errors import InvalidInputError
+from tokenward.gate.addresses import in_networks, parse_address
 from tokenward.gate.changes import bump
 from tokenward.policies.documents import GatePolicyDocument
 from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
@@ -93,9 +96,7 @@ class PermissionService:
 
         async with self._db.read() as session:
             grants = await load_grants(session)
-            names = dict(
-                (await session.execute(select(Group.id, Group.name))).all()
-            )
+            names = dict((await session.execute(select(Group.id, Group.name))).all())
 
         return {
             permission: (grant.everyone, sorted(names[i] for i in grant.group_ids))
@@ -171,8 +172,13 @@ class GatePolicyService:
     async def replace(
         self, actor: Actor, origin: Origin, document: GatePolicyDocument
     ) -> GatePolicyDocument:
-        """Save `document`; every gate enforces it within the cache bound."""
+        """Save `document`; every gate enforces it within the cache bound.
+
+        A policy whose allowed networks exclude the address the change comes from
+        is refused: saving it would lock the administrator out of the API.
+        """
         require(actor, Permission.ADMINISTER)
+        _check_not_locking_out(document, origin)
         now = self._clock.now()
 
         async with self._db.write() as session:
@@ -200,3 +206,16 @@ class GatePolicyService:
             await append(session, [entry], origin=origin, now=now)
 
         return document
+
+
+def _check_not_locking_out(document: GatePolicyDocument, origin: Origin) -> None:
+    if not document.allowed_networks or origin.client_ip is None:
+        return
+    address = parse_address(origin.client_ip)
+    networks = [ipaddress.ip_network(value) for value in document.allowed_networks]
+    if address is None or not in_networks(address, networks):
+        raise InvalidInputError(
+            f"allowed_networks would refuse your own address {origin.client_ip}; "
+            "include it, or change the policy from the command line",
+            field="allowed_networks",
+        )

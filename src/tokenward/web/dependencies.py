@@ -10,7 +10,7 @@ from fastapi.security import HTTPBasic, HTTPBearer
 from tokenward.audit.services import Origin
 from tokenward.container import Container
 from tokenward.errors import AuthenticationError
-from tokenward.gate.addresses import IPAddress, client_address, parse_address
+from tokenward.gate.addresses import IPAddress, client_from_headers, parse_address
 from tokenward.policies.permissions import Actor
 from tokenward.tokens.authentication import ApiCall
 from tokenward.web.credentials import parse_authorization
@@ -86,10 +86,10 @@ def _client_address(request: Request, services: Container) -> IPAddress | None:
     if peer is None:
         return None
 
-    return client_address(
+    return client_from_headers(
         peer,
-        x_forwarded_for=request.headers.get("x-forwarded-for"),
-        forwarded=request.headers.get("forwarded"),
+        {name.lower(): value for name, value in request.headers.items()},
+        header=services.settings.gate_forwarding_header,
         trusted_proxies=services.settings.trusted_proxy_networks,
     )
 

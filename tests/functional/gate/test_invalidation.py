@@ -123,16 +123,28 @@ def test_policy_read_only_rule(gate: Gatekeeper, setup: Setup) -> None:
 
 
 def test_policy_networks(gate: Gatekeeper, setup: Setup) -> None:
-    """Narrowing the global networks refuses a cached token at once."""
+    """A network policy that would shut out the administrator's own address is
+    refused unsaved; narrowing that keeps it takes effect with the token allowed.
+    (Narrowing that refuses the token is in test_policy_elsewhere.)"""
     bearer = f"Bearer {setup.token('alice', label='jira')}"
     gate.policy(allowed_networks=["127.0.0.0/8", "::1/128"])
     assert reason_of(gate.ask(authorization=bearer)) == "token_valid"
 
-    # The API applies the policy too: this administrator cannot undo it over HTTP
-    # from here (test_policy_elsewhere widens it again as the CLI would).
-    gate.policy(allowed_networks=["192.0.2.0/24"])
+    with httpx.Client(
+        base_url=f"{gate.api_url}/api/v1",
+        headers={"Authorization": f"Bearer {gate.admin_token}"},
+        timeout=10,
+    ) as api:
+        refused = api.put("/policies/gate", json={"allowed_networks": ["192.0.2.0/24"]})
+        kept = api.get("/policies/gate").json()["allowed_networks"]
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "allowed_networks"
+    assert kept == ["127.0.0.0/8", "::1/128"]
 
-    assert reason_of(gate.ask(authorization=bearer)) == "network_not_allowed"
+    gate.policy(allowed_networks=["127.0.0.1/32"])
+    assert reason_of(gate.ask(authorization=bearer)) == "token_valid"
+    gate.policy(allowed_networks=["127.0.0.1/32", "192.0.2.0/24"])
+    assert reason_of(gate.ask(authorization=bearer)) == "token_valid"
 
 
 # Changes made by another instance: enforced within the bound.

@@ -9,6 +9,7 @@ import pytest
 from tokenward.gate.addresses import (
     IPAddress,
     client_address,
+    client_from_headers,
     in_networks,
     parse_address,
 )
@@ -153,3 +154,22 @@ def test_forwarded_without_for_falls_back_to_the_peer() -> None:
 def test_trusted_ipv6_peer() -> None:
     """A trusted IPv6 proxy's headers are believed like an IPv4 one's."""
     assert client(address("fd00::2"), xff="198.51.100.1") == address("198.51.100.1")
+
+
+def test_only_the_configured_forwarding_header_is_believed() -> None:
+    """A client's own Forwarded header, passed through by a proxy that appends to
+    X-Forwarded-For, does not choose the client's address (and vice versa)."""
+    headers = {
+        "x-forwarded-for": "198.51.100.7",
+        "forwarded": "for=203.0.113.66",
+    }
+
+    by_xff = client_from_headers(
+        PROXY, headers, header="x-forwarded-for", trusted_proxies=TRUSTED
+    )
+    by_forwarded = client_from_headers(
+        PROXY, headers, header="forwarded", trusted_proxies=TRUSTED
+    )
+
+    assert by_xff == address("198.51.100.7")
+    assert by_forwarded == address("203.0.113.66")

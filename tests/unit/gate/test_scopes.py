@@ -151,3 +151,13 @@ def test_unknown_preset_is_refused() -> None:
     """Naming a preset that does not exist is an error, not a silent no-op."""
     with pytest.raises(ValueError, match="gitlab"):
         ScopeRules.build(["gitlab"])
+
+
+def test_encoded_push_discovery_is_still_a_write() -> None:
+    """A percent-encoded `service=git-receive-pack` query is read as git decodes it."""
+    rules = ScopeRules.build(["git"])
+
+    assert not rules.is_read(
+        "GET", "/scm/p/r.git/info/refs", "service=git%2Dreceive-pack"
+    )
+    assert rules.is_read("GET", "/scm/p/r.git/info/refs", "service=git-upload-pack")
