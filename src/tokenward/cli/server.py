@@ -75,8 +75,15 @@ def serve(
         typer.Option(min=1, max=65535, help="Listen on this port [TOKENWARD_PORT]."),
     ] = None,
     access_log: Annotated[
-        bool, typer.Option(help="Log one line per HTTP request.")
-    ] = True,
+        bool,
+        typer.Option(
+            help=(
+                "Also log uvicorn's line per HTTP request. Off by default: every "
+                "gate decision has its own JSON line already, and this one costs "
+                "throughput."
+            )
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API under /api/v1, and the reverse proxy on the gate port
     when an upstream is set, until interrupted."""
