@@ -211,6 +211,13 @@ class Settings(BaseSettings):
     gate_failure_window_seconds: int = Field(
         default=60, ge=1, description="The window of `gate_failure_limit`."
     )
+    audit_durability: Literal["durable", "lossy"] = Field(
+        default="durable",
+        description=(
+            "durable: an allowed request is answered once its audit record is "
+            "committed. lossy: at once; a crash can lose the last records."
+        ),
+    )
     audit_anonymous: bool = Field(
         default=False,
         description="Also audit requests that carry no credentials and pass through.",

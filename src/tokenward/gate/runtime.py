@@ -71,6 +71,7 @@ class GateRuntime:
             metrics=self.metrics,
             credentials=credentials if self.inject else None,
             audit_anonymous=settings.audit_anonymous,
+            durable_audit=settings.audit_durability == "durable",
             decision_log=DecisionLog(allowed_at_info=settings.log_allowed_decisions),
         )
         # Caches besides the gate's own (upstream credentials) join through

@@ -87,6 +87,7 @@ class Gate:
         metrics: GateMetrics,
         credentials: UpstreamCredentials | None = None,
         audit_anonymous: bool = False,
+        durable_audit: bool = True,
         decision_log: DecisionLog | None = None,
     ) -> None:
         self._db = db
@@ -101,6 +102,7 @@ class Gate:
         self._metrics = metrics
         self._credentials = credentials
         self._audit_anonymous = audit_anonymous
+        self._durable_audit = durable_audit
         self._decision_log = decision_log or DecisionLog()
         self._state: GateState | None = None
         self._state_generation = -1
@@ -235,8 +237,10 @@ class Gate:
         )
         try:
             written = self._audit.submit(entry, origin)
-            if decision.allowed:
+            if decision.allowed and self._durable_audit:
                 # SPEC A3: an allow is answered only once its record is durable.
+                # (The lossy mode, never the default, answers at once: a crash
+                # can then lose the records of the last few milliseconds.)
                 await written
         except AuditUnavailableError:
             # Counted by the writer, in tokenward_audit_failures_total.

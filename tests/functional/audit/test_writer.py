@@ -321,3 +321,24 @@ def test_uses_taken_for_a_failed_batch_are_kept(
             )
 
     assert setup.run(stored) == 2
+
+
+def test_lossy_mode_answers_allows_without_waiting(
+    setup: Setup, settings: Settings
+) -> None:
+    """With audit_durability=lossy an allow is answered without waiting for its
+    record, so it stays an allow even while records cannot be written; the
+    durable default refuses the same request (see above)."""
+    token = setup.user("alice")
+    lossy = Setup(
+        settings.model_copy(update={"audit_durability": "lossy"}), setup.clock
+    )
+
+    async def work(runtime: GateRuntime) -> Verdict:
+        await runtime.gate.check(_request(token), _meta("cached"))
+        with audit_table_gone(settings):
+            return await runtime.gate.check(_request(token), _meta("unrecorded"))
+
+    verdict = _with_runtime(lossy, work)
+
+    assert verdict.decision.reason is Reason.TOKEN_VALID
