@@ -12,6 +12,7 @@ from tokenward.config import Settings
 from tokenward.db import Database
 from tokenward.directory.services import DirectoryService
 from tokenward.instance import InstanceSecret, load_instance_secret
+from tokenward.notify.services import NotificationService
 from tokenward.policies.bootstrap import BootstrapService
 from tokenward.policies.services import GatePolicyService, PermissionService
 from tokenward.tokens.services import TokenService
@@ -47,6 +48,9 @@ class Container:
             default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
         )
         self.credential_cipher = CredentialCipher(self.instance_secret)
+        self.notifications = NotificationService(
+            self.db, self.clock, self.credential_cipher, settings
+        )
         self.upstream_credentials = UpstreamCredentialService(
             self.db,
             self.clock,

@@ -9,6 +9,8 @@ from tokenward.audit.models import AuditRecord
 from tokenward.db import Base
 from tokenward.directory.models import Group, User, memberships
 from tokenward.gate.models import ChangeCounter
+from tokenward.jobs.models import JobLease
+from tokenward.notify.models import ExpiryReminder, Notification
 from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
 from tokenward.tokens.models import Token
 from tokenward.upstream.models import UpstreamCredential
@@ -17,7 +19,10 @@ __all__ = [
     "AuditRecord",
     "Base",
     "ChangeCounter",
+    "ExpiryReminder",
     "Group",
+    "JobLease",
+    "Notification",
     "PermissionGroup",
     "PermissionSetting",
     "PolicyDocument",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.notify.producers import AddressUse, addresses_seen
 from tokenward.tokens.models import Token
 
 RECENT_ADDRESSES = 5
@@ -61,9 +62,16 @@ class UsageRecorder:
         stored = await session.execute(
             select(Token.id, Token.last_used_from).where(Token.id.in_(list(pending)))
         )
+        # Addresses new to a token may call for an alert (SPEC P8), if enabled.
+        seen: list[AddressUse] = []
         for token_id, last_used_from in stored:
             usage = pending[token_id]
             addresses = _merge(usage.addresses, list(last_used_from or []))
+            seen.append(
+                AddressUse(
+                    token_id, usage.last_used_at, usage.addresses, last_used_from or []
+                )
+            )
             await session.execute(
                 update(Token)
                 .where(Token.id == token_id)
@@ -73,6 +81,7 @@ class UsageRecorder:
                     last_used_from=addresses,
                 )
             )
+        await addresses_seen(session, seen)
 
     def settle(self, durable: bool) -> None:
         """The transaction of the last `flush` committed (`durable`) or failed; the

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tokenward.db import Base, UTCDateTime
 from tokenward.directory.models import User
+
+_UNRECORDED = "expiry_recorded_at IS NULL AND revoked_at IS NULL"
 
 
 class Token(Base):
@@ -17,6 +28,13 @@ class Token(Base):
         Index("ix_tokens_owner_id_created_at", "owner_id", "created_at"),
         Index("ix_tokens_expires_at", "expires_at"),
         Index("ix_tokens_last_used_at", "last_used_at"),
+        # The scheduled jobs (expiry, reminders) look only at tokens still live.
+        Index(
+            "ix_tokens_expires_at_unrecorded",
+            "expires_at",
+            sqlite_where=text(_UNRECORDED),
+            postgresql_where=text(_UNRECORDED),
+        ),
     )
 
     # The public token id: not secret, shown in the UI, the API, audit and headers.
@@ -48,6 +66,10 @@ class Token(Base):
     revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
     rotated_from_id: Mapped[str | None] = mapped_column(String(24), default=None)
     rotated_to_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    # When the expiry job wrote this token's `token_expired` audit record: once.
+    expiry_recorded_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, default=None
+    )
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     creator: Mapped[User | None] = relationship(

@@ -25,6 +25,7 @@ from tokenward.errors import (
 )
 from tokenward.gate.changes import bump
 from tokenward.instance import InstanceSecret
+from tokenward.notify import producers as notify
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
 from tokenward.tokens import attributes, format
@@ -120,6 +121,7 @@ class TokenService:
             await append(
                 session, [_created_entry(actor, token)], origin=origin, now=now
             )
+            await notify.token_created(session, actor, token, now)
 
         return IssuedToken(token=token, secret=secret)
 
@@ -369,6 +371,7 @@ class TokenService:
             # Every gate must forget these tokens now (SPEC S2).
             await bump(session)
         await append(session, entries, origin=origin, now=now)
+        await notify.tokens_revoked(session, actor, tokens, now)
 
 
 async def _creator(session: AsyncSession, actor: Actor) -> User | None:

@@ -18,6 +18,7 @@ from tokenward.directory.routes import router as directory_router
 from tokenward.gate.forward_auth import PREFIX as FORWARD_AUTH_PREFIX
 from tokenward.gate.forward_auth import ForwardAuthApp
 from tokenward.gate.runtime import GateRuntime
+from tokenward.notify.routes import router as notifications_router
 from tokenward.policies.routes import gate_policy_router
 from tokenward.policies.routes import router as permissions_router
 from tokenward.tokens.routes import router as tokens_router
@@ -103,6 +104,7 @@ def _api(
     api.include_router(permissions_router)
     api.include_router(upstream_router)
     api.include_router(gate_policy_router)
+    api.include_router(notifications_router)
     app.include_router(api)
 
     return app

@@ -29,6 +29,7 @@ import uvicorn
 from tokenward.container import Container
 from tokenward.errors import ConfigurationError
 from tokenward.gate.proxy import ProxyApp
+from tokenward.jobs.scheduler import Scheduler
 from tokenward.logs import get_logger
 from tokenward.web.app import TokenwardApp
 from tokenward.web.asgi import ASGIApp
@@ -70,6 +71,8 @@ class Listeners:
         self.app = TokenwardApp(container, close_on_shutdown=False)
         self.runtime = self.app.runtime
         self.proxy = ProxyApp(self.runtime) if settings.gate_upstream_url else None
+        # The scheduled jobs (docs/notifications.md), unless cron runs them.
+        self.scheduler = Scheduler(container) if settings.jobs_enabled else None
         self.listeners = [Listener("api", settings.host, settings.port)]
         apps: list[ASGIApp] = [self.app]
         if self.proxy is not None:
@@ -106,6 +109,8 @@ class Listeners:
             for listener in self.listeners:
                 sockets.append(bind(listener))
             await self.runtime.start()
+            if self.scheduler is not None:
+                self.scheduler.start()
             try:
                 if self.proxy is not None:
                     await self.proxy.start()
@@ -114,6 +119,8 @@ class Listeners:
             finally:
                 if self.proxy is not None:
                     await self.proxy.stop()
+                if self.scheduler is not None:
+                    await self.scheduler.stop()
                 await self.runtime.stop()
         finally:
             for sock in sockets:

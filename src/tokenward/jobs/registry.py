@@ -1,0 +1,89 @@
+"""Every scheduled job by name, and what each one calls.
+
+`periodic` jobs run every `jobs_interval_seconds` inside `serve`, in the order
+listed; `delivery` jobs run every `jobs_delivery_interval_seconds`. Token requests
+(SPEC P7) will add their expiry here as one more periodic job; the inactivity
+policy (SPEC P4) joins the same way once its service exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tokenward.container import Container
+from tokenward.jobs.expiry import record_expiries
+from tokenward.jobs.leases import Lease
+from tokenward.jobs.reminders import send_reminders
+
+JobFunction = Callable[[Container, Lease], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    description: str
+    run: JobFunction
+    schedule: Literal["periodic", "delivery"]
+
+
+async def _expire(container: Container, lease: Lease) -> dict[str, Any]:
+    recorded = await record_expiries(
+        container.db, container.clock, between_batches=lease.renew
+    )
+
+    return {"expired": recorded}
+
+
+async def _remind(container: Container, lease: Lease) -> dict[str, Any]:
+    return await send_reminders(
+        container.db, container.clock, between_batches=lease.renew
+    )
+
+
+async def _deliver(container: Container, _lease: Lease) -> dict[str, Any]:
+    report = await container.notifications.deliver_due()
+
+    return report.summary()
+
+
+async def _purge(container: Container, _lease: Lease) -> dict[str, Any]:
+    return {"deleted": await container.notifications.purge()}
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "expire-tokens",
+        "Audit `token_expired` once for each token past its expiry.",
+        _expire,
+        "periodic",
+    ),
+    Job(
+        "send-reminders",
+        "Queue expiry reminders at each lead time, once per token.",
+        _remind,
+        "periodic",
+    ),
+    Job(
+        "purge-notifications",
+        "Delete sent and failed notifications older than the retention.",
+        _purge,
+        "periodic",
+    ),
+    Job(
+        "deliver-notifications",
+        "Send the queued e-mails and webhook calls that are due.",
+        _deliver,
+        "delivery",
+    ),
+)
+JOB_NAMES = tuple(job.name for job in JOBS)
+
+
+def job_named(name: str) -> Job:
+    """The job called `name`; KeyError if there is none."""
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(name)
