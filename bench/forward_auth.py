@@ -1,11 +1,13 @@
 """Benchmark: forward auth with a valid cached token against a bare ASGI endpoint.
 
-Both run on one uvicorn server (one worker, pinned to one core) with durable audit
-on: every allowed check waits for its audit record to be committed. wrk, pinned to
-the other core, alternates between the two targets; the median of the ratios of
-requests per second is the figure to report.
+Both run on one uvicorn server (one worker, pinned to CPU 1), so they are measured
+under identical conditions; wrk, pinned to CPU 0, alternates between the two. Each
+audit mode gets a server of its own: `durable` (the default: every allowed check
+waits until its audit record is committed) and `lossy` (it does not wait). The
+figure to report is the median of the per-round ratios of requests per second.
 
-    .venv/bin/python bench/forward_auth.py [--database sqlite|postgresql] [--rounds 5]
+    .venv/bin/python bench/forward_auth.py [--database sqlite|postgresql]
+        [--modes durable lossy] [--rounds 5] [--seconds 8] [--connections 32]
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -37,6 +41,7 @@ from tokenward.tokens.services import TokenSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-instance-secret-" + "b" * 32
+CHECK_PATH = "/auth/nginx"
 
 
 def _free_port() -> int:
@@ -68,6 +73,7 @@ def _prepare(settings: Settings) -> str:
 
 
 def _wrk(url: str, seconds: int, headers: dict[str, str], connections: int) -> float:
+    """Requests per second wrk reached; any non-2xx answer fails the benchmark."""
     command = ["taskset", "-c", "0", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -87,6 +93,52 @@ def _wrk(url: str, seconds: int, headers: dict[str, str], connections: int) -> f
     return float(match.group(1))
 
 
+@contextmanager
+def _server(environment: dict[str, str]) -> Iterator[str]:
+    """bench.app under uvicorn on CPU 1; yields its base URL."""
+    port = _free_port()
+    command = ["taskset", "-c", "1", sys.executable, "-m", "uvicorn", "bench.app:app"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    command += ["--loop", "uvloop", "--http", "httptools"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=environment, start_new_session=True
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _measure(
+    base: str, token: str, arguments: argparse.Namespace
+) -> tuple[list[float], list[float]]:
+    """Alternating rounds: requests per second of /bare and of forward auth."""
+    check = {
+        "Authorization": f"Bearer {token}",
+        "X-Original-Method": "GET",
+        "X-Original-URI": "/rest/api/2/issue/BENCH-1",
+    }
+    if httpx.get(base + CHECK_PATH, headers=check).status_code != 200:
+        sys.exit("the benchmark token is not allowed; see the server's log")
+    connections, seconds = arguments.connections, arguments.seconds
+    _wrk(base + CHECK_PATH, 3, check, connections)  # warm up
+    bare_rates, gated_rates = [], []
+    for _ in range(arguments.rounds):
+        bare = _wrk(base + "/bare", seconds, {}, connections)
+        gated = _wrk(base + CHECK_PATH, seconds, check, connections)
+        bare_rates.append(bare)
+        gated_rates.append(gated)
+        print(
+            f"  bare {bare:9.0f} req/s   forward auth {gated:9.0f} req/s   "
+            f"ratio {gated / bare:.2f}"
+        )
+
+    return bare_rates, gated_rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -95,6 +147,9 @@ def main() -> None:
     parser.add_argument(
         "--postgres-url",
         default="postgresql+psycopg://postgres@127.0.0.1/tokenward_bench",
+    )
+    parser.add_argument(
+        "--modes", nargs="+", choices=["durable", "lossy"], default=["durable", "lossy"]
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=8)
@@ -116,76 +171,31 @@ def main() -> None:
         instance_secret=SECRET,
         database_url=environment.get("TOKENWARD_DATABASE_URL"),
     )
-    token = _prepare(settings)
-
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            "taskset",
-            "-c",
-            "1",
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.app:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-        ],
-        cwd=ROOT,
-        env=environment,
-        start_new_session=True,
-    )
     try:
-        _wait_ready(port)
-        base = f"http://127.0.0.1:{port}"
-        check_headers = {
-            "Authorization": f"Bearer {token}",
-            "X-Original-Method": "GET",
-            "X-Original-URI": "/rest/api/2/issue/BENCH-1",
-        }
-        if httpx.get(f"{base}/auth/nginx", headers=check_headers).status_code != 200:
-            sys.exit("the benchmark token is not allowed; see the server's log")
-        _wrk(f"{base}/auth/nginx", 3, check_headers, arguments.connections)  # warm up
-        ratios, gated_all, bare_all = [], [], []
-        for _ in range(arguments.rounds):
-            bare = _wrk(f"{base}/bare", arguments.seconds, {}, arguments.connections)
-            gated = _wrk(
-                f"{base}/auth/nginx",
-                arguments.seconds,
-                check_headers,
-                arguments.connections,
+        token = _prepare(settings)
+        summary = []
+        for mode in arguments.modes:
+            print(f"{arguments.database}, audit {mode}:")
+            with _server({**environment, "TOKENWARD_AUDIT_DURABILITY": mode}) as base:
+                bare, gated = _measure(base, token, arguments)
+            ratios = [g / b for g, b in zip(gated, bare, strict=True)]
+            summary.append(
+                f"{arguments.database}, audit {mode}, {arguments.connections} "
+                f"connections: median ratio {statistics.median(ratios):.2f} "
+                f"(min {min(ratios):.2f}, max {max(ratios):.2f}); median req/s "
+                f"bare {statistics.median(bare):.0f}, "
+                f"forward auth {statistics.median(gated):.0f}"
             )
-            bare_all.append(bare)
-            gated_all.append(gated)
-            ratios.append(gated / bare)
-            print(
-                f"bare {bare:9.0f} req/s   forward auth {gated:9.0f} req/s   "
-                f"ratio {gated / bare:.2f}"
-            )
-        print(
-            f"\n{arguments.database}: median ratio {statistics.median(ratios):.2f} "
-            f"(min {min(ratios):.2f}, max {max(ratios):.2f}); "
-            f"median req/s bare {statistics.median(bare_all):.0f}, "
-            f"forward auth {statistics.median(gated_all):.0f}"
-        )
+        print("\n" + "\n".join(summary))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _wait_ready(port: int) -> None:
+def _wait_ready(base: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+            if httpx.get(f"{base}/readyz").status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -197,10 +207,9 @@ def _recreate_postgres_database(url: str) -> None:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(
-            text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        )
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+        name = target.database
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
 
 
