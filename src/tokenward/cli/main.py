@@ -8,6 +8,8 @@ from tokenward.cli import (
     admin,
     database,
     directory,
+    jobs,
+    notify,
     permissions,
     policies,
     tokens,
@@ -37,3 +39,5 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(permissions.app, name="permission")
 app.add_typer(policies.app, name="policy")
 app.add_typer(upstream.app, name="upstream-credential")
+app.add_typer(notify.app, name="notify")
+app.add_typer(jobs.app, name="jobs")

@@ -66,6 +66,11 @@ class WebhookIn(Input):
         default_factory=list, description="Events to send; empty: every event."
     )
     enabled: bool = True
+    secret_set: bool | None = Field(
+        default=None,
+        exclude=True,
+        description="Ignored: accepted so that an answer can be edited and sent back.",
+    )
 
     _check_url = field_validator("url")(_check_url)
 
@@ -194,6 +199,22 @@ class NotificationSettings:
 
     def stored(self) -> dict[str, Any]:
         return {**self.public(), "webhooks": [w.stored() for w in self.webhooks]}
+
+    def as_input(self) -> NotificationSettingsIn:
+        """These settings as a document to edit and send back; webhooks without
+        their secrets, which they then keep."""
+        return NotificationSettingsIn(
+            email=self.email,
+            webhooks=[
+                WebhookIn(
+                    name=w.name, url=w.url, events=sorted(w.events), enabled=w.enabled
+                )
+                for w in self.webhooks
+            ],
+            reminder_days=list(self.reminder_days),
+            reminder_group=self.reminder_group,
+            new_address_alerts=self.new_address_alerts,
+        )
 
     def public(self) -> dict[str, Any]:
         """The settings without any secret: for answers and audit records."""
