@@ -4,8 +4,10 @@ with the server's runtime.
 One runs the periodic jobs every `jobs_interval_seconds`, the other delivers
 notifications every `jobs_delivery_interval_seconds`. Each first waits one
 interval: a server that restarts in a loop does not run the jobs in a loop. The
-leases keep instances from repeating each other's work; the minimum gap between
-runs of a job makes instances on the same schedule take turns.
+leases keep instances from repeating each other's work; for the periodic jobs, a
+minimum gap between runs makes instances on the same schedule take turns. Delivery
+has no gap: its claims already keep instances apart, and each one that runs helps
+empty the outbox sooner.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ class Scheduler:
         )
         for schedule, interval in schedules:
             jobs = [job for job in JOBS if job.schedule == schedule]
-            self._tasks.append(
-                asyncio.create_task(self._loop(jobs, interval), name=f"jobs-{schedule}")
-            )
+            gap = interval * _GAP_SHARE if schedule == "periodic" else None
+            loop = self._loop(jobs, interval, gap)
+            self._tasks.append(asyncio.create_task(loop, name=f"jobs-{schedule}"))
         log.info("scheduler_started", holder=self.holder)
 
     async def stop(self, *, within: float = 10.0) -> None:
@@ -69,8 +71,10 @@ class Scheduler:
                 await task
         log.info("scheduler_stopped", holder=self.holder)
 
-    async def _loop(self, jobs: Sequence[Job], interval: float) -> None:
-        gap = dt.timedelta(seconds=interval * _GAP_SHARE)
+    async def _loop(
+        self, jobs: Sequence[Job], interval: float, gap_seconds: float | None
+    ) -> None:
+        gap = None if gap_seconds is None else dt.timedelta(seconds=gap_seconds)
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
