@@ -14,6 +14,7 @@ from tokenward.directory.services import DirectoryService
 from tokenward.instance import InstanceSecret, load_instance_secret
 from tokenward.notify.services import NotificationService
 from tokenward.policies.bootstrap import BootstrapService
+from tokenward.policies.governance import TokenPolicyService
 from tokenward.policies.services import GatePolicyService, PermissionService
 from tokenward.tokens.services import TokenService
 from tokenward.upstream.check import UpstreamCheck
@@ -40,6 +41,11 @@ class Container:
         self.permissions = PermissionService(self.db, self.clock)
         self.gate_policy = GatePolicyService(self.db, self.clock)
         self.bootstrap = BootstrapService(self.db, self.clock)
+        self.token_policy = TokenPolicyService(
+            self.db,
+            self.clock,
+            default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
+        )
         self.tokens = TokenService(
             self.db,
             self.clock,

@@ -14,6 +14,7 @@ class AuditEvent(enum.StrEnum):
     TOKEN_REVOKED = "token_revoked"
     TOKEN_ROTATED = "token_rotated"
     TOKEN_EXPIRED = "token_expired"
+    TOKEN_SHORTENED = "token_shortened"
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
     USER_DISABLED = "user_disabled"

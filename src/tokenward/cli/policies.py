@@ -1,6 +1,7 @@
 """`tokenward policy …`: the policies administrators set.
 
-`policy gate show` prints the gate policy; `policy gate set` replaces it from a JSON
+`policy gate show` prints the gate policy; `policy gate impact` lists the tokens a
+candidate policy's networks would strand; `policy gate set` replaces it from a JSON
 file (the document `GET /api/v1/policies/gate` answers) and/or edits single fields:
 
     --set passwords=deny                       replace a field
@@ -16,17 +17,20 @@ saved; an invalid result saves nothing.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
+from tokenward.cli import token_policy
+from tokenward.cli.documents import read_document
 from tokenward.cli.output import print_json, print_table
-from tokenward.cli.runner import OPERATOR, ORIGIN, fail, reported_errors, run
+from tokenward.cli.runner import OPERATOR, ORIGIN, fail, run
 from tokenward.container import Container
 from tokenward.policies.documents import GatePolicyDocument, ScopeRuleDocument
+from tokenward.policies.impact import Impact
+from tokenward.policies.schemas import ImpactOut
 
 app = typer.Typer(help="Show and change policies.", no_args_is_help=True)
 gate = typer.Typer(
@@ -34,6 +38,7 @@ gate = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(gate, name="gate")
+app.add_typer(token_policy.app, name="tokens")
 
 FIELDS = tuple(GatePolicyDocument.model_fields)
 _LIST_FIELDS = frozenset(
@@ -108,6 +113,48 @@ def set_policy(
         return
     for name in changed:
         typer.echo(f"{name}: {_shown(before[name])} -> {_shown(after[name])}")
+
+
+@gate.command("impact")
+def impact(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="A JSON gate policy to judge instead of the one in force; - reads "
+            "stdin.",
+            allow_dash=True,
+        ),
+    ] = None,
+    edits: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="Change one field, as `set` does. Repeat for more.",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Owners per page.")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="Owners to skip.")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, as the REST API answers.")
+    ] = False,
+) -> None:
+    """Dry run: the active tokens whose own IP ranges would not lie within a
+    candidate gate policy's allowed_networks, by owner. Nothing is saved."""
+    changes = [parse_edit(edit) for edit in edits or []]
+    base = None if file is None else read_document(file)
+
+    async def work(container: Container) -> Impact:
+        before = (await container.gate_policy.get(OPERATOR)).model_dump(mode="json")
+        document = validated(apply_edits(before if base is None else base, changes))
+        return await container.token_policy.gate_impact(OPERATOR, document)
+
+    report = ImpactOut.of(run(work), limit=limit, offset=offset)
+    if as_json:
+        print_json(report)
+        return
+    token_policy.print_impact(report)
 
 
 def describe(document: GatePolicyDocument) -> list[list[str]]:
@@ -192,27 +239,6 @@ def validated(data: dict[str, Any]) -> GatePolicyDocument:
         return GatePolicyDocument.model_validate(data)
     except ValidationError as error:
         fail(f"invalid gate policy, nothing saved: {_problems(error)}")
-
-
-def read_document(path: Path) -> dict[str, Any]:
-    """The JSON object in `path` (stdin for -), or exit saying why not."""
-    if str(path) == "-":
-        name, text = "stdin", sys.stdin.read()
-    else:
-        name = str(path)
-        with reported_errors():
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                fail(f"{name} is not UTF-8 text")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        fail(f"{name} is not JSON: {error}")
-    if not isinstance(data, dict):
-        fail(f"{name} does not hold a JSON object")
-
-    return data
 
 
 def _list_value(name: str, text: str) -> list[Any]:

@@ -16,7 +16,11 @@ class TokenCreate(Input):
     label: str = Field(
         min_length=1, max_length=255, description="The service it is for."
     )
-    scope: Scope = Scope.READ_WRITE
+    scope: Scope | None = Field(
+        default=None,
+        description="read-write if left out, or read-only where the token policy "
+        "forces it for tokens people create for themselves.",
+    )
     expires_at: dt.datetime | None = Field(
         default=None, description="Expiry with a time zone; give at most one way."
     )

@@ -10,6 +10,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,12 @@ from tokenward.errors import (
 from tokenward.gate.changes import bump
 from tokenward.instance import InstanceSecret
 from tokenward.notify import producers as notify
+from tokenward.policies.enforcement import (
+    NewToken,
+    conform_new_token,
+    conform_rotation,
+    expiry_field,
+)
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
 from tokenward.tokens import attributes, format
@@ -47,7 +54,8 @@ class TokenSpec:
     """What a creator asks for; validated and normalised by the service."""
 
     label: str
-    scope: Scope = Scope.READ_WRITE
+    # None: read-write, or read-only where the token policy forces it.
+    scope: Scope | None = None
     expires_at: dt.datetime | None = None
     expires_in_days: int | None = None
     never_expires: bool = False
@@ -101,17 +109,35 @@ class TokenService:
         )
         now = self._clock.now()
         values = self._checked(spec, now)
+        tier = Tier.SELF if for_self else Tier.MANAGER
 
         async with self._db.write() as session:
             owner_user = await find_user(session, owner or actor.name)
             await self._check_owner_may_use(session, owner_user)
+            expires_at, scope = await conform_new_token(
+                session,
+                NewToken(
+                    owner=owner_user,
+                    tier=tier,
+                    by_owner=owner_user.id == actor.user_id,
+                    created_at=now,
+                    expires_at=values["expires_at"],
+                    expiry_field=expiry_field(
+                        spec.expires_at, spec.expires_in_days, spec.never_expires
+                    ),
+                    scope=values["scope"],
+                    allowed_networks=values["allowed_networks"],
+                ),
+                instance_default=self._default_lifetime,
+            )
+            values.update(expires_at=expires_at, scope=str(scope))
             secret = format.generate(self._prefix)
             token = Token(
                 id=new_token_id(),
                 digest=token_digest(self._key, secret),
                 owner=owner_user,
                 creator=await _creator(session, actor),
-                tier=str(Tier.SELF if for_self else Tier.MANAGER),
+                tier=str(tier),
                 created_at=now,
                 use_count=0,
                 last_used_from=[],
@@ -251,6 +277,13 @@ class TokenService:
             if status != "active":
                 raise TokenNotActiveError(old.id, status)
             await self._check_owner_may_use(session, old.owner)
+            await conform_rotation(
+                session,
+                old,
+                now=now,
+                by_owner=old.owner_id == actor.user_id,
+                instance_default=self._default_lifetime,
+            )
             secret = format.generate(self._prefix)
             new = Token(
                 id=new_token_id(),
@@ -305,10 +338,10 @@ class TokenService:
             call=call,
         )
 
-    def _checked(self, spec: TokenSpec, now: dt.datetime) -> dict[str, object]:
+    def _checked(self, spec: TokenSpec, now: dt.datetime) -> dict[str, Any]:
         return {
             "label": attributes.check_label(spec.label),
-            "scope": str(Scope(spec.scope)),
+            "scope": None if spec.scope is None else Scope(spec.scope),
             "expires_at": attributes.resolve_expiry(
                 now,
                 expires_at=spec.expires_at,
