@@ -16,11 +16,12 @@ from typing import Annotated
 import typer
 
 from tokenward.cli.output import print_table, when
-from tokenward.cli.runner import run
+from tokenward.cli.runner import run, settings_or_fail
 from tokenward.container import Container
 from tokenward.jobs.models import JobLease
 from tokenward.jobs.registry import JOB_NAMES, JOBS, job_named
 from tokenward.jobs.runner import JobRun, holder_id, lease_states, run_jobs
+from tokenward.logs import configure_logging
 
 app = typer.Typer(help="Run the scheduled jobs and see their last runs.")
 
@@ -32,18 +33,24 @@ def run_command(
         typer.Option(help=f"Run only this job: {', '.join(JOB_NAMES)}."),
     ] = None,
 ) -> None:
-    """Run every job once (or only --job); exit 1 if one failed."""
+    """Run every job once (or only --job); exit 1 if one failed.
+
+    A line per job goes to stdout; the jobs' logs go to stderr, as `serve` writes
+    them (TOKENWARD_LOG_FORMAT, TOKENWARD_LOG_LEVEL).
+    """
     if job is not None and job not in JOB_NAMES:
         raise typer.BadParameter(
             f"{job!r} is not a job; the jobs are {', '.join(JOB_NAMES)}",
             param_hint="--job",
         )
     jobs = [job_named(job)] if job else list(JOBS)
+    settings = settings_or_fail()
+    configure_logging(settings)
 
     async def work(container: Container) -> list[JobRun]:
         return await run_jobs(container, jobs, holder_id())
 
-    runs = run(work)
+    runs = run(work, settings)
     print_table(["job", "result"], [[r.name, _result(r)] for r in runs])
     if not all(r.ok for r in runs):
         raise typer.Exit(1)
