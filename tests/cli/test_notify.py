@@ -130,10 +130,11 @@ def test_jobs_run_sends_reminders_and_lists_the_runs(
     assert only.stdout.splitlines()[1].split() == ["expire-tokens", "expired=0"]
     assert "job_finished" in ran.stderr
     assert listed.exit_code == 0
-    assert {line.split()[0] for line in listed.stdout.splitlines()[1:]} == {
+    assert [line.split()[0] for line in listed.stdout.splitlines()[1:]] == [
+        "expire-inactive-tokens",
         "expire-tokens",
         "send-reminders",
         "purge-notifications",
         "deliver-notifications",
-    }
+    ]
     assert bad.exit_code == 2

@@ -2,8 +2,7 @@
 
 `periodic` jobs run every `jobs_interval_seconds` inside `serve`, in the order
 listed; `delivery` jobs run every `jobs_delivery_interval_seconds`. Token requests
-(SPEC P7) will add their expiry here as one more periodic job; the inactivity
-policy (SPEC P4) joins the same way once its service exists.
+(SPEC P7) will add their expiry here as one more periodic job.
 """
 
 from __future__ import annotations
@@ -26,6 +25,14 @@ class Job:
     description: str
     run: JobFunction
     schedule: Literal["periodic", "delivery"]
+
+
+async def _expire_inactive(container: Container, _lease: Lease) -> dict[str, Any]:
+    # Its batches are its own, so the lease is not renewed between them; a run
+    # that outlived the lease would still expire no token twice (see its docs).
+    expired = await container.token_policy.expire_inactive()
+
+    return {"expired": len(expired)}
 
 
 async def _expire(container: Container, lease: Lease) -> dict[str, Any]:
@@ -53,6 +60,13 @@ async def _purge(container: Container, _lease: Lease) -> dict[str, Any]:
 
 
 JOBS: tuple[Job, ...] = (
+    # First: a token it expires records its own `token_expired`, with the reason.
+    Job(
+        "expire-inactive-tokens",
+        "Expire tokens unused for the token policy's inactivity_days (if set).",
+        _expire_inactive,
+        "periodic",
+    ),
     Job(
         "expire-tokens",
         "Audit `token_expired` once for each token past its expiry.",

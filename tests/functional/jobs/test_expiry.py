@@ -8,6 +8,9 @@ from tests.functional.notify.helpers import run
 from tests.support import OPERATOR, ORIGIN, Setup
 from tokenward.clock import FrozenClock
 from tokenward.jobs.expiry import record_expiries
+from tokenward.jobs.registry import JOB_NAMES
+from tokenward.policies.governance import Action
+from tokenward.policies.token_policy import TokenPolicyDocument
 
 
 def test_each_expired_token_is_audited_once(setup: Setup, clock: FrozenClock) -> None:
@@ -57,3 +60,29 @@ def test_many_expired_tokens_are_taken_in_batches(
 
     assert recorded == 7
     assert sum(r.event == "token_expired" for r in setup.audit_trail()) == 7
+
+
+def test_the_inactivity_job_expires_idle_tokens_audited_once(
+    setup: Setup, clock: FrozenClock
+) -> None:
+    """With an inactivity limit, the job expires a token unused that long with one
+    `token_expired` record giving the reason, and the expiry job adds none."""
+    setup.user("alice")
+    idle = setup.issue("alice", label="idle", expires_in_days=90)
+    setup.run(
+        lambda c: c.token_policy.apply(
+            OPERATOR, ORIGIN, TokenPolicyDocument(inactivity_days=30), Action.KEEP
+        )
+    )
+    clock.advance(dt.timedelta(days=31))
+
+    runs = [run(setup, name) for name in JOB_NAMES]
+    again = run(setup, "expire-inactive-tokens")
+
+    assert runs[0].name == "expire-inactive-tokens"
+    assert runs[0].summary == {"expired": 2}  # idle, and the setup token
+    assert again.summary == {"expired": 0}
+    expired = [r for r in setup.audit_trail() if r.event == "token_expired"]
+    assert idle.token.id in {r.token_id for r in expired}
+    assert len(expired) == 2
+    assert {r.reason for r in expired} == {"inactivity"}
