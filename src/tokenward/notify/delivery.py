@@ -119,6 +119,10 @@ class Delivery:
                 await self._send(notification, settings, mail)
             except DeliveryError as error:
                 await self._failed(notification, claim_id, error, report)
+            except Exception as error:  # a bug must not stall the outbox
+                log.exception("notification_error", notification_id=notification.id)
+                unexpected = DeliveryError(f"{type(error).__name__}: {error}")
+                await self._failed(notification, claim_id, unexpected, report)
             else:
                 await outbox.mark_sent(
                     self._db, notification, claim_id, now=self._clock.now()

@@ -18,6 +18,8 @@ from tests.support import OPERATOR, ORIGIN, Setup, find_leaks, token_fragments
 from tokenward.clock import FrozenClock
 from tokenward.config import Settings
 from tokenward.container import Container
+from tokenward.notify.events import Channel, NotificationEvent
+from tokenward.notify.outbox import Outgoing, enqueue
 from tokenward.tokens.services import TokenSpec
 
 
@@ -191,3 +193,33 @@ def test_email_off_sends_nothing(mail_setup: Setup, mailbox: Mailbox) -> None:
     assert deliver(mail_setup).sent == 0
     assert outbox(mail_setup) == []
     assert mailbox.received == []
+
+
+def test_a_message_that_cannot_be_built_does_not_stall_the_outbox(
+    mail_setup: Setup, mailbox: Mailbox
+) -> None:
+    """A queued mail that fails in an unexpected way counts as a failed attempt,
+    and the mail queued after it is still sent."""
+    person(mail_setup, "alice")
+    configure(mail_setup, email=True)
+
+    async def queue(container: Container) -> None:
+        broken = Outgoing(
+            event=NotificationEvent.TOKEN_CREATED_FOR_YOU,
+            channel=Channel.EMAIL,
+            target="owner",
+            recipients=("alice@example.test",),
+            payload={"audience": "owner"},  # no token facts to render
+            dedupe_key="broken",
+        )
+        async with container.db.write() as session:
+            await enqueue(session, [broken], now=container.clock.now())
+
+    mail_setup.run(queue)
+    mail_setup.issue("alice", label="ci")
+
+    report = deliver(mail_setup)
+
+    assert (report.sent, report.retrying) == (1, 1)
+    assert len(mailbox.received) == 1
+    assert "KeyError" in (outbox(mail_setup)[0].last_error or "")
