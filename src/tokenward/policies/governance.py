@@ -24,6 +24,7 @@ from tokenward.db import Database
 from tokenward.directory.models import Group
 from tokenward.errors import ConflictError, InvalidInputError
 from tokenward.gate.changes import bump
+from tokenward.notify import producers as notify
 from tokenward.policies.documents import GatePolicyDocument
 from tokenward.policies.enforcement import TOKEN_POLICY, load_token_policy
 from tokenward.policies.impact import (
@@ -356,13 +357,17 @@ async def _revoke(
         return []
     ids = [token.facts.id for token in tokens]
     for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
         await session.execute(
             update(Token)
-            .where(
-                Token.id.in_(ids[start : start + _CHUNK]), Token.revoked_at.is_(None)
+            .where(Token.id.in_(chunk), Token.revoked_at.is_(None))
+            .values(
+                revoked_at=now, revoked_by=actor.name, revocation_reason=POLICY_REASON
             )
-            .values(revoked_at=now, revoked_by=actor.name, revocation_reason="policy")
         )
+        # Owners hear of it as of any revocation by someone else (SPEC P8).
+        changed = await session.scalars(select(Token).where(Token.id.in_(chunk)))
+        await notify.tokens_revoked(session, actor, list(changed), now)
     await bump(session)
     revoked.extend(ids)
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.functional.notify.helpers import configure, outbox, webhook
 from tests.support import LiveServer, Setup, start_server
 from tokenward.audit.models import AuditRecord
 from tokenward.clock import FrozenClock
@@ -375,3 +376,26 @@ def test_gate_impact(server: LiveServer, setup: Setup, admin: str) -> None:
     assert [owner["owner"] for owner in paged.json()["items"]] == ["bob"]
     assert anywhere.json()["tokens"] == 0
     assert gate["allowed_networks"] == []
+
+
+def test_owners_hear_of_a_policy_revocation(
+    server: LiveServer, setup: Setup, admin: str
+) -> None:
+    """A token revoked by a policy is told to its owner, as any revocation by
+    someone else is (a notification queued in the same transaction)."""
+    alice = setup.user("alice")
+    long = own_token(server, alice, expires_in_days=200)["token"]
+    configure(
+        setup,
+        webhooks=[
+            webhook("siem", "http://127.0.0.1:9/hook", events=["token_revoked_for_you"])
+        ],
+    )
+
+    with server.client(admin) as api:
+        apply(api, SELF_90, "revoke")
+
+    [notice] = outbox(setup)
+    assert notice.event == "token_revoked_for_you"
+    assert notice.payload["token_id"] == long["id"]
+    assert notice.payload["reason"] == "policy"
