@@ -107,7 +107,7 @@ class TokenPolicyService:
 
         async with self._db.read() as session:
             await _check_groups(session, document)
-            return await self._impact(session, document, grace)
+            return await self._impact(session, document, grace, self._clock.now())
 
     async def gate_impact(self, actor: Actor, document: GatePolicyDocument) -> Impact:
         """The dry run of a gate policy: active tokens whose own IP ranges would
@@ -130,8 +130,8 @@ class TokenPolicyService:
             before = await load_token_policy(session)
             now = self._clock.now()
             grace = grace_period(DEFAULT_GRACE_DAYS)
-            impact = await self._impact(session, document, grace)
-            already = await self._impact(session, before, grace)
+            impact = await self._impact(session, document, grace, now)
+            already = await self._impact(session, before, grace, now)
             known = {
                 (token.facts.id, reason)
                 for token in already.tokens
@@ -175,14 +175,16 @@ class TokenPolicyService:
             await _check_groups(session, document)
             before = await load_token_policy(session)
             now = self._clock.now()
-            impact = await self._impact(session, document, grace)
+            impact = await self._impact(session, document, grace, now)
             applied = Applied(policy=document, action=action, impact=impact)
             targets = impact.acted_on()
             entries: list[AuditEntry] = []
             if action is Action.SHORTEN:
-                entries = await _shorten(session, actor, targets, applied.shortened)
+                entries = await _shorten(session, actor, targets)
+                applied.shortened.extend(entry.token_id or "" for entry in entries)
             elif action is Action.REVOKE:
-                entries = await _revoke(session, actor, targets, now, applied.revoked)
+                entries = await _revoke(session, actor, targets, now)
+                applied.revoked.extend(entry.token_id or "" for entry in entries)
             summary = {
                 "action": str(action),
                 "grace_days": grace_days,
@@ -249,11 +251,12 @@ class TokenPolicyService:
         session: AsyncSession,
         document: TokenPolicyDocument,
         grace: dt.timedelta,
+        now: dt.datetime,
     ) -> Impact:
         return await token_policy_impact(
             session,
             document,
-            now=self._clock.now(),
+            now=now,
             instance_default=self._default_lifetime,
             grace=grace,
         )
@@ -310,11 +313,9 @@ async def _check_groups(session: AsyncSession, document: TokenPolicyDocument) ->
 
 
 async def _shorten(
-    session: AsyncSession,
-    actor: Actor,
-    tokens: Sequence[BreakingToken],
-    shortened: list[str],
+    session: AsyncSession, actor: Actor, tokens: Sequence[BreakingToken]
 ) -> list[AuditEntry]:
+    """Give each token its shortened expiry; the audit entries of those changed."""
     changes = [token for token in tokens if token.shortened_expiry is not None]
     if not changes:
         return []
@@ -326,7 +327,6 @@ async def _shorten(
         ],
     )
     await bump(session)
-    shortened.extend(token.facts.id for token in changes)
 
     return [
         AuditEntry(
@@ -351,8 +351,8 @@ async def _revoke(
     actor: Actor,
     tokens: Sequence[BreakingToken],
     now: dt.datetime,
-    revoked: list[str],
 ) -> list[AuditEntry]:
+    """Revoke each token, telling its owner; the audit entries."""
     if not tokens:
         return []
     ids = [token.facts.id for token in tokens]
@@ -369,7 +369,6 @@ async def _revoke(
         changed = await session.scalars(select(Token).where(Token.id.in_(chunk)))
         await notify.tokens_revoked(session, actor, list(changed), now)
     await bump(session)
-    revoked.extend(ids)
 
     return [
         AuditEntry(
