@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,11 +207,13 @@ class TokenPolicyService:
         actor: Actor | None = None,
         origin: Origin = CLI_ORIGIN,
         batch: int = INACTIVITY_BATCH,
+        between_batches: Callable[[], Awaitable[None]] | None = None,
     ) -> list[str]:
         """Expire every active token unused for the policy's `inactivity_days`
         (last used, or created if never used, that long before `now`); return their
         ids. Nothing happens while inactivity is off. Each transaction expires at
-        most `batch` tokens.
+        most `batch` tokens; `between_batches` (a job lease's renewal, say) is
+        awaited between two transactions.
 
         The job runner calls this with no actor; a person running it by hand is
         checked for `administer` and named in the audit. Safe to run on several
@@ -245,6 +247,8 @@ class TokenPolicyService:
             expired.extend(done)
             if len(done) < batch:
                 return expired
+            if between_batches is not None:
+                await between_batches()
 
     async def _impact(
         self,

@@ -126,19 +126,26 @@ def test_unused_tokens_expire(
 
 
 def test_a_second_run_expires_nothing_again(setup: Setup) -> None:
-    """Running again at the same time or later records no second expiry."""
+    """Runs go in batches, with a pause between them; running again at the same
+    time or later records no second expiry."""
     setup.user("alice")
     for label in ("a", "b", "c"):
         setup.issue("alice", label=label, never_expires=True)
     set_inactivity(setup, 7)
     setup.clock.advance(7 * DAY)
 
-    first = expire_inactive(setup, batch=2)
+    pauses: list[int] = []
+
+    async def pause() -> None:
+        pauses.append(1)
+
+    first = expire_inactive(setup, batch=2, between_batches=pause)
     again = expire_inactive(setup, batch=2)
     setup.clock.advance(DAY)
     later = expire_inactive(setup)
 
     assert len(first) == 4  # three, and alice's setup token
+    assert len(pauses) == 2  # after each full batch of two
     assert again == later == []
     assert sorted(str(token_id) for token_id, _, _ in expiries(setup)) == sorted(first)
 
