@@ -1,1 +1,2 @@
-"""Policies: permissions now; lifetimes, networks, scopes and requests to come."""
+"""Policies: permissions, the gate policy, and the token policy (lifetimes, scope,
+count, inactivity, networks); token requests to come."""
