@@ -8,10 +8,12 @@ import datetime as dt
 
 import pytest
 
+from tests.functional.gate.serving import check
 from tests.functional.notify.helpers import configure, deliver, outbox, person
 from tests.functional.notify.servers import Mailbox
-from tests.support import OPERATOR, Setup
+from tests.support import OPERATOR, Setup, start_server
 from tokenward.clock import FrozenClock
+from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.gate.usage import UsageRecorder
 from tokenward.notify import producers
@@ -96,3 +98,28 @@ def test_new_address_alerts_are_off_by_default(
     _use(mail_setup, token_id, "192.0.2.11", clock.now())
 
     assert outbox(mail_setup) == []
+
+
+def test_the_gate_queues_the_alert_when_it_writes_usage(
+    mail_settings: Settings, mailbox: Mailbox, clock: FrozenClock
+) -> None:
+    """Through forward auth, the first address of a token is its baseline and a
+    later address is mailed to the owner, as the gate writes the token's usage."""
+    settings = mail_settings.model_copy(
+        update={"gate_trusted_proxies": ["127.0.0.1/32"]}
+    )
+    setup = Setup(settings, clock)
+    person(setup, "alice")
+    token = setup.issue("alice", label="ci").secret
+    configure(setup, email=True, new_address_alerts=True)
+
+    for address in ("192.0.2.10", "198.51.100.20"):
+        # Each server writes its usage when it stops.
+        with start_server(settings, clock) as live:
+            answer = check(live.url, token, headers={"X-Forwarded-For": address})
+            assert answer.status_code == 200
+    deliver(setup)
+
+    subjects = [str(m.message["Subject"]) for m in mailbox.received]
+    assert subjects[-1] == "tokenward: your token 'ci' was used from 198.51.100.20"
+    assert not any("192.0.2.10" in subject for subject in subjects)
