@@ -199,8 +199,10 @@ def send_test(
         str | None, typer.Option(help="Call this webhook with a test event.")
     ] = None,
 ) -> None:
-    """Send a test message now; exit 1 if any failed. Without options: every
-    enabled webhook."""
+    """Send a test message now; exit 1 if one failed.
+
+    Without --email or --webhook, every enabled webhook is called.
+    """
 
     async def work(container: Container) -> list[TestResult]:
         return await container.notifications.send_test(
