@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true, tuple_
 
 from tokenward.clock import Clock
 from tokenward.db import Database
@@ -52,13 +52,14 @@ async def send_reminders(
         return counts
     leads = sorted(settings.reminder_days)
     for lower, lead in zip([0, *leads], leads, strict=False):
+        after: _Key | None = None
         while True:
-            issued, enqueued, seen = await _window(
-                db, clock, lower=lower, lead=lead, batch=batch
+            issued, enqueued, after = await _window(
+                db, clock, lower=lower, lead=lead, batch=batch, after=after
             )
             counts["reminders"] += issued
             counts["notifications"] += enqueued
-            if seen < batch:
+            if after is None:
                 break
             if between_batches is not None:
                 await between_batches()
@@ -66,9 +67,23 @@ async def send_reminders(
     return counts
 
 
+# Where a batch ended: (expires_at, token id), the order the window is walked in.
+_Key = tuple[dt.datetime, str]
+
+
 async def _window(
-    db: Database, clock: Clock, *, lower: int, lead: int, batch: int
-) -> tuple[int, int, int]:
+    db: Database,
+    clock: Clock,
+    *,
+    lower: int,
+    lead: int,
+    batch: int,
+    after: _Key | None,
+) -> tuple[int, int, _Key | None]:
+    """Issue one batch of the window's reminders, from just past `after`; returns
+    the counts and where the batch ended (None: the window is done). Walking on
+    from there, rather than from the start, keeps each batch from wading through
+    the tokens the batches before it reminded."""
     async with db.write() as session:
         settings = await load_notification_settings(session)
         now = clock.now()
@@ -86,29 +101,32 @@ async def _window(
                     Token.expires_at > now + lower * DAY,
                     Token.expires_at <= now + lead * DAY,
                     ~reminded,
+                    true()
+                    if after is None
+                    else tuple_(Token.expires_at, Token.id) > tuple_(*after),
                 )
                 .order_by(Token.expires_at, Token.id)
                 .limit(batch)
             )
         )
         if not tokens:
-            return 0, 0, 0
+            return 0, 0, None
         wanted = {token.id: _worth_telling(token, lead) for token in tokens}
+        reminders = ExpiryReminder.__table__
         won = set(
             await session.scalars(
-                insert_ignoring_duplicates(session, ExpiryReminder)
-                .values(
-                    [
-                        {
-                            "token_id": token_id,
-                            "lead_days": lead,
-                            "issued_at": now,
-                            "notified": notify,
-                        }
-                        for token_id, notify in wanted.items()
-                    ]
-                )
-                .returning(ExpiryReminder.token_id)
+                insert_ignoring_duplicates(session, reminders).returning(
+                    reminders.c.token_id
+                ),
+                [
+                    {
+                        "token_id": token_id,
+                        "lead_days": lead,
+                        "issued_at": now,
+                        "notified": notify,
+                    }
+                    for token_id, notify in wanted.items()
+                ],
             )
         )
         admins = await group_emails(session, settings.reminder_group)
@@ -120,7 +138,15 @@ async def _window(
         ]
         enqueued = await enqueue(session, outgoing, now=now)
 
-    return sum(1 for token_id in won if wanted[token_id]), enqueued, len(tokens)
+    last = tokens[-1]
+    assert last.expires_at is not None  # noqa: S101 - selected by expires_at
+    issued = sum(1 for token_id in won if wanted[token_id])
+
+    return (
+        issued,
+        enqueued,
+        (last.expires_at, last.id) if len(tokens) == batch else None,
+    )
 
 
 def _worth_telling(token: Token, lead: int) -> bool:

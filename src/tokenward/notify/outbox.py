@@ -82,10 +82,12 @@ async def enqueue(
         }
         for item in outgoing
     ]
-    statement = insert_ignoring_duplicates(session, Notification).returning(
-        Notification.id
+    # One statement executed for many rows: compiled once and cached, where a
+    # statement with every row's values in it would be compiled afresh each time.
+    statement = insert_ignoring_duplicates(session, Notification.__table__).returning(
+        Notification.__table__.c.id
     )
-    added = await session.scalars(statement.values(rows))
+    added = await session.scalars(statement, rows)
 
     return len(added.all())
 

@@ -17,6 +17,7 @@ from tests.functional.notify.helpers import (
 from tests.functional.notify.servers import Mailbox, webhook_receiver
 from tests.support import OPERATOR, ORIGIN, Setup
 from tokenward.clock import FrozenClock
+from tokenward.jobs.reminders import send_reminders
 
 DAY = dt.timedelta(days=1)
 
@@ -176,3 +177,21 @@ def test_revoked_rotated_and_disabled_owners_tokens_are_not_reminded(
     assert [s for _, s in _subjects(mailbox)] == [
         "tokenward: your token 'rotated' expires in 6 days"
     ]
+
+
+def test_a_window_larger_than_a_batch_is_walked_to_its_end(
+    mail_setup: Setup, clock: FrozenClock
+) -> None:
+    """Reminders due for more tokens than one batch holds, some sharing an expiry
+    time, are all issued in one run, each once."""
+    person(mail_setup, "alice")
+    configure(mail_setup, email=True, reminder_days=[7])
+    for number in range(11):
+        mail_setup.issue("alice", label=f"t{number}", expires_in_days=10 + (number % 3))
+    clock.advance(5 * DAY)
+
+    counts = mail_setup.run(lambda c: send_reminders(c.db, c.clock, batch=4))
+    again = mail_setup.run(lambda c: send_reminders(c.db, c.clock, batch=4))
+
+    assert counts == {"reminders": 11, "notifications": 11}
+    assert again == {"reminders": 0, "notifications": 0}
