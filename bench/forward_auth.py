@@ -37,7 +37,7 @@ from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.migrations import upgrade
 from tokenward.policies.permissions import Actor
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-instance-secret-" + "b" * 32

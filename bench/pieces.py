@@ -25,7 +25,7 @@ from tokenward.gate.decision import GateRequest
 from tokenward.gate.runtime import GateRuntime
 from tokenward.migrations import upgrade
 from tokenward.policies.permissions import Actor
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 
 CALLS = 20_000
 

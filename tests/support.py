@@ -31,7 +31,7 @@ from tokenward.container import Container
 from tokenward.logs import configure_logging
 from tokenward.policies.permissions import Actor, Permission
 from tokenward.tokens.format import parse
-from tokenward.tokens.services import IssuedToken, TokenSpec
+from tokenward.tokens.specs import IssuedToken, TokenSpec
 from tokenward.web.app import create_app
 from tokenward.web.listeners import Listeners
 

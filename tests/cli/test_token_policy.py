@@ -15,7 +15,7 @@ from tokenward.container import Container
 from tokenward.policies.permissions import Actor
 from tokenward.policies.token_policy import TokenPolicyDocument
 from tokenward.tokens.attributes import Tier
-from tokenward.tokens.services import IssuedToken
+from tokenward.tokens.specs import IssuedToken
 
 OPERATOR = Actor.operator("test")
 

@@ -23,7 +23,7 @@ from tests.support import (
 from tokenward.clock import FrozenClock
 from tokenward.config import Settings
 from tokenward.container import Container
-from tokenward.tokens.services import IssuedToken
+from tokenward.tokens.specs import IssuedToken
 
 
 @pytest.fixture

@@ -107,11 +107,11 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     connection = await session.connection()
     sqlite = connection.dialect.name == "sqlite"
     marker = "?" if sqlite else "%s"
+    columns = ", ".join(_COLUMNS)
+    markers = ", ".join([marker] * len(_COLUMNS))
     # Only constant names are interpolated; every value is a bound parameter.
-    statement = (
-        f"INSERT INTO {AuditRecord.__tablename__} ({', '.join(_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({', '.join([marker] * len(_COLUMNS))})"
-    )
+    table = AuditRecord.__tablename__
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({markers})"  # noqa: S608
     await connection.exec_driver_sql(
         statement, [_driver_values(row, sqlite=sqlite) for row in rows]
     )

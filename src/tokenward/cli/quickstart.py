@@ -36,7 +36,7 @@ from tokenward.directory.passwords import generate_password
 from tokenward.errors import ConfigurationError
 from tokenward.gate.identity import IdentityHeaders
 from tokenward.tokens.attributes import Scope
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 from tokenward.web.app import API_PREFIX
 from tokenward.web.listeners import Listener, bind
 

@@ -21,7 +21,7 @@ from tokenward.tokens.attributes import Scope
 from tokenward.tokens.models import Token
 from tokenward.tokens.queries import TokenFilter
 from tokenward.tokens.schemas import IssuedTokenOut, TokenList, TokenOut, TokenPage
-from tokenward.tokens.services import IssuedToken, TokenSpec
+from tokenward.tokens.specs import IssuedToken, TokenSpec
 
 app = typer.Typer(help="Create, list, revoke, rotate and check tokens.")
 

@@ -22,7 +22,7 @@ from tokenward.tokens.schemas import (
     TokenRotate,
     TokensRevoke,
 )
-from tokenward.tokens.services import IssuedToken
+from tokenward.tokens.specs import IssuedToken
 from tokenward.web.dependencies import Caller, RequestOrigin, Services
 
 router = APIRouter(tags=["tokens"])

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from tokenward.schemas import Input, Output
 from tokenward.tokens.attributes import Scope
 from tokenward.tokens.models import Token
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 
 
 class TokenCreate(Input):

@@ -7,10 +7,7 @@ may not see is reported exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +33,7 @@ from tokenward.policies.enforcement import (
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.services import actor_for
 from tokenward.tokens import attributes, format
-from tokenward.tokens.attributes import Scope, Tier
+from tokenward.tokens.attributes import Tier
 from tokenward.tokens.authentication import ApiCall, authenticate
 from tokenward.tokens.digest import token_digest
 from tokenward.tokens.errors import (
@@ -45,36 +42,9 @@ from tokenward.tokens.errors import (
 )
 from tokenward.tokens.models import Token
 from tokenward.tokens.queries import TokenFilter, search_query, with_status
+from tokenward.tokens.specs import IssuedToken, TokenSpec, checked_values, new_token_id
 
 MAX_PAGE = 500
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSpec:
-    """What a creator asks for; validated and normalised by the service."""
-
-    label: str
-    # None: read-write, or read-only where the token policy forces it.
-    scope: Scope | None = None
-    expires_at: dt.datetime | None = None
-    expires_in_days: int | None = None
-    never_expires: bool = False
-    allowed_networks: list[str] = field(default_factory=list)
-    header_restrictions: dict[str, str] = field(default_factory=dict)
-    rate_limit_per_minute: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A token record and its secret, which exists only here, once."""
-
-    token: Token
-    secret: str = field(repr=False)
-
-
-def new_token_id() -> str:
-    """A public, non-secret identifier: 16 hex characters."""
-    return secrets.token_hex(8)
 
 
 class TokenService:
@@ -108,7 +78,7 @@ class TokenService:
             Permission.CREATE_OWN_TOKENS if for_self else Permission.MANAGE_TOKENS,
         )
         now = self._clock.now()
-        values = self._checked(spec, now)
+        values = checked_values(spec, now, self._default_lifetime)
         tier = Tier.SELF if for_self else Tier.MANAGER
 
         async with self._db.write() as session:
@@ -337,26 +307,6 @@ class TokenService:
             username=username,
             call=call,
         )
-
-    def _checked(self, spec: TokenSpec, now: dt.datetime) -> dict[str, Any]:
-        return {
-            "label": attributes.check_label(spec.label),
-            "scope": None if spec.scope is None else Scope(spec.scope),
-            "expires_at": attributes.resolve_expiry(
-                now,
-                expires_at=spec.expires_at,
-                expires_in_days=spec.expires_in_days,
-                never_expires=spec.never_expires,
-                default_lifetime=self._default_lifetime,
-            ),
-            "allowed_networks": attributes.check_networks(spec.allowed_networks),
-            "header_restrictions": attributes.check_header_restrictions(
-                spec.header_restrictions
-            ),
-            "rate_limit_per_minute": attributes.check_rate_limit(
-                spec.rate_limit_per_minute
-            ),
-        }
 
     async def _check_owner_may_use(self, session: AsyncSession, owner: User) -> None:
         if not owner.active:

@@ -47,7 +47,8 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, TokenwardError)  # noqa: S101 - registered for this type only
+    # Registered for this type only; the assertion narrows it for the type checker.
+    assert isinstance(error, TokenwardError)  # noqa: S101
     status, code = 500, "internal_error"
     for kind, kind_status, kind_code in _STATUS:
         if isinstance(error, kind):

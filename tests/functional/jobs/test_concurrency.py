@@ -19,7 +19,7 @@ from tokenward.jobs.leases import acquire
 from tokenward.jobs.registry import job_named
 from tokenward.jobs.reminders import send_reminders
 from tokenward.jobs.runner import holder_id, run_jobs
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 
 TOKENS = 24
 ROUNDS = 3

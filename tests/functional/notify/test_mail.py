@@ -20,7 +20,7 @@ from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.notify.events import Channel, NotificationEvent
 from tokenward.notify.outbox import Outgoing, enqueue
-from tokenward.tokens.services import TokenSpec
+from tokenward.tokens.specs import TokenSpec
 
 
 def test_token_created_for_someone_is_mailed_over_starttls_with_auth(
