@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Lifetime of a new token when its creator names none.",
     )
+    token_request_ttl_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days a token request awaits a decision, and an approved one "
+        "its generation, before it expires.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(
         default=8080, ge=1, le=65535, description="Port `serve` listens on."

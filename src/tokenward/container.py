@@ -16,6 +16,7 @@ from tokenward.notify.services import NotificationService
 from tokenward.policies.bootstrap import BootstrapService
 from tokenward.policies.governance import TokenPolicyService
 from tokenward.policies.services import GatePolicyService, PermissionService
+from tokenward.requests.services import TokenRequestService
 from tokenward.tokens.services import TokenService
 from tokenward.upstream.check import UpstreamCheck
 from tokenward.upstream.crypto import CredentialCipher
@@ -52,6 +53,14 @@ class Container:
             self.instance_secret,
             prefix=settings.token_prefix,
             default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
+        )
+        self.token_requests = TokenRequestService(
+            self.db,
+            self.clock,
+            self.instance_secret,
+            prefix=settings.token_prefix,
+            default_lifetime=dt.timedelta(days=settings.default_token_lifetime_days),
+            ttl=dt.timedelta(days=settings.token_request_ttl_days),
         )
         self.credential_cipher = CredentialCipher(self.instance_secret)
         self.notifications = NotificationService(

@@ -12,6 +12,7 @@ from tokenward.gate.models import ChangeCounter
 from tokenward.jobs.models import JobLease
 from tokenward.notify.models import ExpiryReminder, Notification
 from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
+from tokenward.requests.models import TokenRequest
 from tokenward.tokens.models import Token
 from tokenward.upstream.models import UpstreamCredential
 
@@ -27,6 +28,7 @@ __all__ = [
     "PermissionSetting",
     "PolicyDocument",
     "Token",
+    "TokenRequest",
     "UpstreamCredential",
     "User",
     "memberships",

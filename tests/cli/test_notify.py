@@ -134,6 +134,7 @@ def test_jobs_run_sends_reminders_and_lists_the_runs(
         "expire-inactive-tokens",
         "expire-tokens",
         "send-reminders",
+        "expire-token-requests",
         "purge-notifications",
         "deliver-notifications",
     ]

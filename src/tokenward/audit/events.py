@@ -33,6 +33,12 @@ class AuditEvent(enum.StrEnum):
     UPSTREAM_CREDENTIAL_SAVED = "upstream_credential_saved"
     UPSTREAM_CREDENTIAL_REMOVED = "upstream_credential_removed"
     UPSTREAM_CREDENTIAL_CHECKED = "upstream_credential_checked"
+    TOKEN_REQUESTED = "token_requested"
+    TOKEN_REQUEST_APPROVED = "token_request_approved"
+    TOKEN_REQUEST_REJECTED = "token_request_rejected"
+    TOKEN_REQUEST_CANCELLED = "token_request_cancelled"
+    TOKEN_REQUEST_EXPIRED = "token_request_expired"
+    TOKEN_REQUEST_FULFILLED = "token_request_fulfilled"
 
 
 class Outcome(enum.StrEnum):

@@ -12,6 +12,7 @@ from tokenward.cli import (
     notify,
     permissions,
     policies,
+    requests,
     tokens,
     upstream,
 )
@@ -41,3 +42,4 @@ app.add_typer(policies.app, name="policy")
 app.add_typer(upstream.app, name="upstream-credential")
 app.add_typer(notify.app, name="notify")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(requests.app, name="request")

@@ -1,8 +1,7 @@
 """Every scheduled job by name, and what each one calls.
 
 `periodic` jobs run every `jobs_interval_seconds` inside `serve`, in the order
-listed; `delivery` jobs run every `jobs_delivery_interval_seconds`. Token requests
-(SPEC P7) will add their expiry here as one more periodic job.
+listed; `delivery` jobs run every `jobs_delivery_interval_seconds`.
 """
 
 from __future__ import annotations
@@ -49,6 +48,12 @@ async def _remind(container: Container, lease: Lease) -> dict[str, Any]:
     )
 
 
+async def _expire_requests(container: Container, lease: Lease) -> dict[str, Any]:
+    expired = await container.token_requests.expire_due(between_batches=lease.renew)
+
+    return {"expired": expired}
+
+
 async def _deliver(container: Container, _lease: Lease) -> dict[str, Any]:
     report = await container.notifications.deliver_due()
 
@@ -77,6 +82,12 @@ JOBS: tuple[Job, ...] = (
         "send-reminders",
         "Queue expiry reminders at each lead time, once per token.",
         _remind,
+        "periodic",
+    ),
+    Job(
+        "expire-token-requests",
+        "Expire token requests not decided, or approved and not generated, in time.",
+        _expire_requests,
         "periodic",
     ),
     Job(

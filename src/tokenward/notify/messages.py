@@ -43,6 +43,8 @@ def render(event: str, data: dict[str, Any]) -> Message:
             "tokenward: test notification",
             "This is a test message from tokenward. Notifications reach you.\n",
         )
+    if kind in (NotificationEvent.REQUEST_APPROVED, NotificationEvent.REQUEST_REJECTED):
+        return _request_message(kind, data)
     audience = Audience(data.get("audience", Audience.OWNER))
     token = _token_lines(data)
     if kind is NotificationEvent.TOKEN_EXPIRING:
@@ -78,6 +80,33 @@ def render(event: str, data: dict[str, Any]) -> Message:
         f"Your token {data['label']!r} was used from {data['address']}, an address "
         f"it had not been used from lately, at {_time(data['used_at'])}.\n\n{token}\n"
         "If that was not you or your integration, revoke the token now.\n",
+    )
+
+
+def _request_message(kind: NotificationEvent, data: dict[str, Any]) -> Message:
+    """To the requester: their request's decision, and what to do next."""
+    label = data["label"]
+    lines = f"  Request id: {data['request_id']}\n  Label:      {label}\n"
+    if kind is NotificationEvent.REQUEST_REJECTED:
+        return Message(
+            f"tokenward: your token request {label!r} was rejected",
+            f"{data['decided_by']} rejected your token request {label!r}: "
+            f"{data['reason']}\n\n{lines}",
+        )
+    days = data["lifetime_days"]
+    networks = ", ".join(data["allowed_networks"] or []) or "any allowed"
+    note = f"Note: {data['reason']}\n\n" if data.get("reason") else ""
+
+    return Message(
+        f"tokenward: your token request {label!r} was approved",
+        f"{data['decided_by']} approved your token request {label!r}.\n\n{note}"
+        f"{lines}  Scope:      {data['scope']}\n"
+        f"  Lifetime:   {'never expires' if days is None else f'{days} days'}\n"
+        f"  Networks:   {networks}\n\n"
+        "Generate the token yourself before "
+        f"{_time(data['generate_before'])}: POST /api/v1/requests/"
+        f"{data['request_id']}/token. Its secret is shown to you once, and to no "
+        "one else.\n",
     )
 
 

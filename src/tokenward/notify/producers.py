@@ -8,8 +8,8 @@ or the address), so a producer that runs twice adds nothing twice.
 
 Another kind of event is added the same way: a member of `NotificationEvent`, its
 wording in `notify.messages`, and a function here that builds its facts and calls
-`_outgoing` then `enqueue` in the transaction that made the change. Token requests
-(SPEC P7) plug in there when they exist: approval and rejection, to the requester.
+`_outgoing` then `enqueue` in the transaction that made the change, as
+`token_request_decided` does for token requests (SPEC P7).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,9 @@ from tokenward.notify.events import Audience, Channel, NotificationEvent
 from tokenward.notify.outbox import Outgoing, enqueue, load_notification_settings
 from tokenward.policies.permissions import Actor
 from tokenward.tokens.models import Token
+
+if TYPE_CHECKING:
+    from tokenward.requests.models import TokenRequest
 
 log = get_logger(__name__)
 
@@ -245,3 +248,35 @@ def expiry_reminder(
         facts,
         emails,
     )
+
+
+async def token_request_decided(
+    session: AsyncSession, request: TokenRequest, now: dt.datetime
+) -> None:
+    """Tell the requester that `request` was just approved or rejected."""
+    approved = request.status == "approved"
+    event = (
+        NotificationEvent.REQUEST_APPROVED
+        if approved
+        else NotificationEvent.REQUEST_REJECTED
+    )
+    settings = await load_notification_settings(session)
+    if not settings.sends(event):
+        return
+    facts: dict[str, Any] = {
+        "request_id": request.id,
+        "label": request.label,
+        "requester": request.requester.username,
+        "decided_by": request.decided_by,
+        "reason": request.decision_reason,
+    }
+    if approved:
+        facts.update(
+            scope=request.approved_scope,
+            lifetime_days=request.approved_lifetime_days,
+            allowed_networks=request.approved_networks,
+            generate_before=request.expires_at.isoformat(),
+        )
+    emails = {Audience.OWNER: [request.requester.email]}
+    key = f"request:{request.id}:{request.status}"
+    await enqueue(session, _outgoing(settings, event, key, facts, emails), now=now)

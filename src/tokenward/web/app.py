@@ -21,6 +21,7 @@ from tokenward.gate.runtime import GateRuntime
 from tokenward.notify.routes import router as notifications_router
 from tokenward.policies.routes import gate_policy_router
 from tokenward.policies.routes import router as permissions_router
+from tokenward.requests.routes import router as requests_router
 from tokenward.tokens.routes import router as tokens_router
 from tokenward.upstream.injection import InjectedCredentials
 from tokenward.upstream.routes import router as upstream_router
@@ -105,6 +106,7 @@ def _api(
     api.include_router(upstream_router)
     api.include_router(gate_policy_router)
     api.include_router(notifications_router)
+    api.include_router(requests_router)
     app.include_router(api)
 
     return app
