@@ -1,9 +1,8 @@
 """The token request lifecycle (SPEC P7): ask, cancel, approve or reject, generate,
 and expire.
 
-Every step writes its audit record in the transaction that makes it, and each
-change of status is an UPDATE guarded by the status it leaves, so two managers
-deciding at once, or a double click on "generate", change a request once only.
+Every step writes its audit record in the transaction that makes it, and moves
+the request only if it is still where the step expects (see `transitions`).
 A request the actor may not see is reported exactly like one that does not exist.
 """
 
@@ -14,9 +13,8 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tokenward.audit.events import AuditEvent
 from tokenward.audit.services import AuditEntry, Origin, append
@@ -24,13 +22,15 @@ from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.directory.models import User
 from tokenward.directory.services import find_user
-from tokenward.errors import ConflictError, InvalidInputError, NotFoundError
+from tokenward.errors import InvalidInputError, NotFoundError
 from tokenward.instance import InstanceSecret
 from tokenward.notify import producers as notify
 from tokenward.policies.enforcement import NewToken, conform_new_token
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.requests import rules
+from tokenward.requests.expiry import expire_requests
 from tokenward.requests.models import OPEN, RequestStatus, TokenRequest
+from tokenward.requests.transitions import entry, move, require_status, with_status
 from tokenward.tokens import attributes, format
 from tokenward.tokens.attributes import Scope, Tier
 from tokenward.tokens.digest import token_digest
@@ -38,8 +38,6 @@ from tokenward.tokens.models import Token
 from tokenward.tokens.specs import IssuedToken, new_token_id
 
 MAX_PAGE = 500
-# Records written by the expiry job carry no request; nobody acted but time.
-_JOB_ORIGIN = Origin()
 
 
 class RequestNotFoundError(NotFoundError):
@@ -112,7 +110,7 @@ class TokenRequestService:
                 expires_at=now + self._ttl,
             )
             session.add(request)
-            entry = _entry(
+            record = entry(
                 AuditEvent.TOKEN_REQUESTED,
                 actor,
                 request,
@@ -123,7 +121,7 @@ class TokenRequestService:
                 allowed_networks=networks,
                 expires_at=request.expires_at.isoformat(),
             )
-            await append(session, [entry], origin=origin, now=now)
+            await append(session, [record], origin=origin, now=now)
 
         return request
 
@@ -132,7 +130,7 @@ class TokenRequestService:
     ) -> Sequence[TokenRequest]:
         """The actor's requests, newest first."""
         query = select(TokenRequest).where(TokenRequest.requester_id == actor.user_id)
-        query = _with_status(query, status, self._clock.now())
+        query = with_status(query, status, self._clock.now())
 
         async with self._db.read() as session:
             found = await session.scalars(
@@ -153,7 +151,7 @@ class TokenRequestService:
         require(actor, Permission.MANAGE_TOKENS)
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError(f"limit is 1-{MAX_PAGE}", field="limit")
-        query = _with_status(select(TokenRequest), status, self._clock.now())
+        query = with_status(select(TokenRequest), status, self._clock.now())
 
         async with self._db.read() as session:
             if requester is not None:
@@ -173,7 +171,7 @@ class TokenRequestService:
 
         async with self._db.write() as session:
             request = await self._own(session, actor, request_id)
-            await _move(
+            await move(
                 session,
                 request,
                 now,
@@ -181,8 +179,8 @@ class TokenRequestService:
                 status=str(RequestStatus.CANCELLED),
                 closed_at=now,
             )
-            entry = _entry(AuditEvent.TOKEN_REQUEST_CANCELLED, actor, request)
-            await append(session, [entry], origin=origin, now=now)
+            record = entry(AuditEvent.TOKEN_REQUEST_CANCELLED, actor, request)
+            await append(session, [record], origin=origin, now=now)
 
         return request
 
@@ -215,7 +213,7 @@ class TokenRequestService:
                 networks=networks,
                 owner=False,
             )
-            await _move(
+            await move(
                 session,
                 request,
                 now,
@@ -229,7 +227,7 @@ class TokenRequestService:
                 approved_networks=networks,
                 expires_at=now + self._ttl,
             )
-            entry = _entry(
+            record = entry(
                 AuditEvent.TOKEN_REQUEST_APPROVED,
                 actor,
                 request,
@@ -244,7 +242,7 @@ class TokenRequestService:
                 reason=reason or None,
                 expires_at=request.expires_at.isoformat(),
             )
-            await append(session, [entry], origin=origin, now=now)
+            await append(session, [record], origin=origin, now=now)
             await notify.token_request_decided(session, request, now)
 
         return request
@@ -261,7 +259,7 @@ class TokenRequestService:
 
         async with self._db.write() as session:
             request = await self._to_decide(session, actor, request_id, now)
-            await _move(
+            await move(
                 session,
                 request,
                 now,
@@ -272,10 +270,10 @@ class TokenRequestService:
                 decision_reason=cleaned,
                 closed_at=now,
             )
-            entry = _entry(
+            record = entry(
                 AuditEvent.TOKEN_REQUEST_REJECTED, actor, request, reason=cleaned
             )
-            await append(session, [entry], origin=origin, now=now)
+            await append(session, [record], origin=origin, now=now)
             await notify.token_request_decided(session, request, now)
 
         return request
@@ -290,7 +288,7 @@ class TokenRequestService:
 
         async with self._db.write() as session:
             request = await self._own(session, actor, request_id)
-            _require_status(request, now, RequestStatus.APPROVED)
+            require_status(request, now, RequestStatus.APPROVED)
             assert request.approved_scope is not None  # noqa: S101 - set on approval
             networks = list(request.approved_networks or [])
             lifetime = request.approved_lifetime_days
@@ -321,7 +319,7 @@ class TokenRequestService:
             )
             session.add(token)
             await session.flush()
-            await _move(
+            await move(
                 session,
                 request,
                 now,
@@ -346,7 +344,7 @@ class TokenRequestService:
                 token_id=token.id,
                 details=details,
             )
-            fulfilled = _entry(
+            fulfilled = entry(
                 AuditEvent.TOKEN_REQUEST_FULFILLED,
                 actor,
                 request,
@@ -363,51 +361,10 @@ class TokenRequestService:
         batch: int = 500,
         between_batches: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
-        """Mark every open request past its expiry as expired, with one audit
-        record each, exactly once however many runs overlap; returns how many."""
-        total = 0
-        while True:
-            async with self._db.write() as session:
-                now = self._clock.now()
-                due = await session.execute(
-                    select(TokenRequest.id, TokenRequest.status, User.username)
-                    .join(User, User.id == TokenRequest.requester_id)
-                    .where(
-                        TokenRequest.status.in_([str(s) for s in OPEN]),
-                        TokenRequest.expires_at <= now,
-                    )
-                    .order_by(TokenRequest.expires_at, TokenRequest.id)
-                    .limit(batch)
-                )
-                candidates = {row.id: row for row in due}
-                won = set(
-                    await session.scalars(
-                        update(TokenRequest)
-                        .where(
-                            TokenRequest.id.in_(list(candidates)),
-                            TokenRequest.status.in_([str(s) for s in OPEN]),
-                            TokenRequest.expires_at <= now,
-                        )
-                        .values(status=str(RequestStatus.EXPIRED), closed_at=now)
-                        .returning(TokenRequest.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                entries = [
-                    AuditEntry(
-                        AuditEvent.TOKEN_REQUEST_EXPIRED,
-                        subject=row.username,
-                        details={"request_id": row.id, "was": row.status},
-                    )
-                    for request_id, row in candidates.items()
-                    if request_id in won
-                ]
-                await append(session, entries, origin=_JOB_ORIGIN, now=now)
-            total += len(entries)
-            if len(candidates) < batch:
-                return total
-            if between_batches is not None:
-                await between_batches()
+        """Expire every open request past its expiry; see `expire_requests`."""
+        return await expire_requests(
+            self._db, self._clock, batch=batch, between_batches=between_batches
+        )
 
     async def _conform(
         self,
@@ -456,79 +413,6 @@ class TokenRequestService:
             raise InvalidInputError(
                 "you cannot decide your own request; another token manager must"
             )
-        _require_status(request, now, RequestStatus.PENDING)
+        require_status(request, now, RequestStatus.PENDING)
 
         return request
-
-
-def _require_status(
-    request: TokenRequest, now: dt.datetime, wanted: RequestStatus
-) -> None:
-    status = request.status_at(now)
-    if status is wanted:
-        return
-    detail = {
-        RequestStatus.FULFILLED: f"; its token is {request.token_id}",
-        RequestStatus.PENDING: "; it awaits a token manager's decision",
-    }.get(status, "")
-    raise ConflictError(
-        f"token request {request.id!r} is {status}, not {wanted}{detail}",
-        field="request_id",
-    )
-
-
-async def _move(
-    session: AsyncSession,
-    request: TokenRequest,
-    now: dt.datetime,
-    sources: Sequence[RequestStatus],
-    **values: Any,
-) -> None:
-    """Change `request` if it is still in one of `sources` and unexpired, else a
-    conflict: another transaction got there first."""
-    moved = await session.scalar(
-        update(TokenRequest)
-        .where(
-            TokenRequest.id == request.id,
-            TokenRequest.status.in_([str(s) for s in sources]),
-            TokenRequest.expires_at > now,
-        )
-        .values(**values)
-        .returning(TokenRequest.id)
-        .execution_options(synchronize_session=False)
-    )
-    if moved is None:
-        await session.refresh(request)
-        raise ConflictError(
-            f"token request {request.id!r} is {request.status_at(now)} now",
-            field="request_id",
-        )
-    # Committed values: the UPDATE above wrote them; a flush must not again.
-    for name, value in values.items():
-        set_committed_value(request, name, value)
-
-
-def _with_status(
-    query: Select[TokenRequest], status: RequestStatus | None, now: dt.datetime
-) -> Select[TokenRequest]:
-    if status is None:
-        return query
-    column = TokenRequest.status
-    if status in OPEN:
-        return query.where(column == str(status), TokenRequest.expires_at > now)
-    if status is RequestStatus.EXPIRED:
-        lapsed = column.in_([str(s) for s in OPEN]) & (TokenRequest.expires_at <= now)
-        return query.where((column == str(status)) | lapsed)
-
-    return query.where(column == str(status))
-
-
-def _entry(
-    event: AuditEvent, actor: Actor, request: TokenRequest, **details: Any
-) -> AuditEntry:
-    return AuditEntry(
-        event,
-        actor=actor.name,
-        subject=request.requester.username,
-        details={"request_id": request.id, **details},
-    )
