@@ -23,6 +23,8 @@ def test_request_approve_generate(
         approved = ok(mgr.post(f"/manage/requests/{request['id']}/approve"))
         generated = alice.post(f"/requests/{request['id']}/token")
         mine = ok(alice.get("/requests"))
+        after = ok(mgr.get("/manage/requests"))
+        token_seen = ok(mgr.get(f"/manage/tokens/{generated.json()['token']['id']}"))
 
     assert request["status"] == "pending"
     assert request["requester"] == "alice"
@@ -49,7 +51,9 @@ def test_request_approve_generate(
     assert [item["status"] for item in mine["items"]] == ["fulfilled"]
     assert mine["items"][0]["token_id"] == token["id"]
     secret = issued["secret"]
-    for answer in (queue, approved, mine):
+    assert after["items"][0]["token_id"] == token["id"]
+    assert token_seen["owner"] == "alice"
+    for answer in (queue, approved, mine, after, token_seen):
         assert secret not in str(answer)
     with server.client(secret) as api:
         assert api.get("/me").json()["username"] == "alice"
