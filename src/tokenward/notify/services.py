@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from tokenward.audit.events import AuditEvent
-from tokenward.audit.services import AuditEntry, Origin, append
+from tokenward.audit.services import Origin
 from tokenward.clock import Clock
 from tokenward.config import Settings
 from tokenward.db import Database
@@ -30,8 +29,8 @@ from tokenward.notify.mail import Mailer, SmtpConfig, email_message, new_message
 from tokenward.notify.messages import render, webhook_body
 from tokenward.notify.models import Notification
 from tokenward.notify.webhooks import WebhookSender
-from tokenward.policies.models import PolicyDocument
 from tokenward.policies.permissions import Actor, Permission, require
+from tokenward.policies.stored import save_policy_document
 from tokenward.upstream.crypto import CredentialCipher, UnreadableError
 
 MAX_PAGE = 500
@@ -100,20 +99,14 @@ class NotificationService:
                 after = merge(document, before, self._cipher)
             except ValueError as error:
                 raise InvalidInputError(str(error), field="webhooks") from None
-            stored = await session.get(PolicyDocument, outbox.NOTIFICATIONS_POLICY)
-            if stored is None:
-                stored = PolicyDocument(name=outbox.NOTIFICATIONS_POLICY, version=0)
-                session.add(stored)
-            stored.document = after.stored()
-            stored.version += 1
-            stored.updated_at = now
-            stored.updated_by = actor.name
-            entry = AuditEntry(
-                AuditEvent.POLICY_CHANGED,
-                actor=actor.name,
+            await save_policy_document(
+                session,
+                outbox.NOTIFICATIONS_POLICY,
+                after.stored(),
+                actor=actor,
+                origin=origin,
+                now=now,
                 details={
-                    "policy": outbox.NOTIFICATIONS_POLICY,
-                    "version": stored.version,
                     "before": before.public(),
                     "after": after.public(),
                     # Names only: which secrets were set, never their values.
@@ -121,8 +114,8 @@ class NotificationService:
                         w.name for w in document.webhooks if w.secret is not None
                     ),
                 },
+                gate_relevant=False,
             )
-            await append(session, [entry], origin=origin, now=now)
 
         return after
 

@@ -38,8 +38,8 @@ from tokenward.policies.inactivity import (
     InactivityRun,
     expire_batch,
 )
-from tokenward.policies.models import PolicyDocument
 from tokenward.policies.permissions import Actor, Permission, require
+from tokenward.policies.stored import save_policy_document
 from tokenward.policies.token_policy import TokenPolicyDocument
 from tokenward.tokens.models import Token
 
@@ -277,28 +277,16 @@ class TokenPolicyService:
     ) -> None:
         """Store the second document of `change` in place of the first, audited."""
         before, document = change
-        stored = await session.get(PolicyDocument, TOKEN_POLICY)
         after = document.model_dump(mode="json")
-        if stored is None:
-            stored = PolicyDocument(name=TOKEN_POLICY, version=0)
-            session.add(stored)
-        stored.document = after
-        stored.version += 1
-        stored.updated_at = now
-        stored.updated_by = actor.name
-        await bump(session)
-        entry = AuditEntry(
-            AuditEvent.POLICY_CHANGED,
-            actor=actor.name,
-            details={
-                "policy": TOKEN_POLICY,
-                "version": stored.version,
-                "before": before.model_dump(mode="json"),
-                "after": after,
-                **extra,
-            },
+        await save_policy_document(
+            session,
+            TOKEN_POLICY,
+            after,
+            actor=actor,
+            origin=origin,
+            now=now,
+            details={"before": before.model_dump(mode="json"), "after": after, **extra},
         )
-        await append(session, [entry], origin=origin, now=now)
 
 
 async def _check_groups(session: AsyncSession, document: TokenPolicyDocument) -> None:

@@ -26,6 +26,7 @@ from tokenward.policies.permissions import (
     require,
     resolve,
 )
+from tokenward.policies.stored import save_policy_document
 
 
 async def load_grants(session: AsyncSession) -> dict[Permission, Grant]:
@@ -183,27 +184,16 @@ class GatePolicyService:
 
         async with self._db.write() as session:
             before = await load_gate_policy(session)
-            stored = await session.get(PolicyDocument, GATE_POLICY)
             after = document.model_dump(mode="json")
-            if stored is None:
-                stored = PolicyDocument(name=GATE_POLICY, version=0)
-                session.add(stored)
-            stored.document = after
-            stored.version += 1
-            stored.updated_at = now
-            stored.updated_by = actor.name
-            await bump(session)
-            entry = AuditEntry(
-                AuditEvent.POLICY_CHANGED,
-                actor=actor.name,
-                details={
-                    "policy": GATE_POLICY,
-                    "version": stored.version,
-                    "before": before.model_dump(mode="json"),
-                    "after": after,
-                },
+            await save_policy_document(
+                session,
+                GATE_POLICY,
+                after,
+                actor=actor,
+                origin=origin,
+                now=now,
+                details={"before": before.model_dump(mode="json"), "after": after},
             )
-            await append(session, [entry], origin=origin, now=now)
 
         return document
 
