@@ -300,7 +300,7 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(
         default=300.0,
         ge=1,
-        description="How often `serve` runs expiry, inactivity, reminders and purge.",
+        description="How often `serve` runs the periodic jobs (expiries, reminders).",
     )
     jobs_delivery_interval_seconds: float = Field(
         default=10.0,
