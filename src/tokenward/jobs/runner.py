@@ -76,7 +76,10 @@ async def run_job(
         await _release_quietly(lease, "failed", {"error": message})
         return JobRun(job.name, ran=True, error=message)
     await lease.release("ok", summary)
-    log.info("job_finished", job=job.name, **summary)
+    # A run that found nothing to do is routine; at info it would fill the log
+    # with a line every few seconds from the delivery loop alone.
+    did_something = any(value for value in summary.values() if isinstance(value, int))
+    (log.info if did_something else log.debug)("job_finished", job=job.name, **summary)
 
     return JobRun(job.name, ran=True, summary=summary)
 
