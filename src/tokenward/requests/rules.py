@@ -125,13 +125,27 @@ def narrowed_networks(asked: list[str], approved: list[str] | None) -> list[str]
     allowed = [ipaddress.ip_network(network) for network in asked]
     for text in ranges:
         network = ipaddress.ip_network(text)
-        if not any(
-            network.version == outer.version and network.subnet_of(outer)  # type: ignore[arg-type]
-            for outer in allowed
-        ):
+        if not any(_within(network, outer) for outer in allowed):
             raise InvalidInputError(
                 f"{text} is not within the ranges asked for ({', '.join(asked)})",
                 field="allowed_networks",
             )
 
     return ranges
+
+
+def _within(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    outer: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> bool:
+    """`network` lies inside `outer`; ranges of different IP versions never do."""
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(
+        outer, ipaddress.IPv4Network
+    ):
+        return network.subnet_of(outer)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(
+        outer, ipaddress.IPv6Network
+    ):
+        return network.subnet_of(outer)
+
+    return False
