@@ -41,14 +41,18 @@ def container(request: Request) -> Container:
     return found
 
 
-def origin(request: Request) -> Origin:
-    """Request fields for audit records; the request id is the one in the logs."""
+def origin(
+    request: Request, services: Annotated[Container, Depends(container)]
+) -> Origin:
+    """Request fields for audit records; the request id is the one in the logs, the
+    client address the one the token checks use."""
     request_id = scope_request_id(request.scope) or request_id_from(
         request.headers.get("x-request-id")
     )
+    client = _client_address(request, services, _headers(request))
 
     return Origin(
-        client_ip=request.client.host if request.client else None,
+        client_ip=None if client is None else str(client),
         method=request.method,
         path=request.url.path,
         user_agent=request.headers.get("user-agent"),
@@ -67,11 +71,12 @@ async def actor(
     if credential is None:
         raise AuthenticationError("a tokenward token is required (Bearer or Basic)")
 
+    headers = _headers(request)
     call = ApiCall(
         method=request.method,
         path=request.url.path,
-        client_ip=_client_address(request, services),
-        headers={name.lower(): value for name, value in request.headers.items()},
+        client_ip=_client_address(request, services, headers),
+        headers=headers,
     )
 
     return await services.tokens.authenticate(
@@ -79,7 +84,13 @@ async def actor(
     )
 
 
-def _client_address(request: Request, services: Container) -> IPAddress | None:
+def _headers(request: Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+def _client_address(
+    request: Request, services: Container, headers: dict[str, str]
+) -> IPAddress | None:
     """The caller's address by the gate's rules (SPEC G5): forwarding headers are
     believed only from the configured trusted proxies."""
     peer = parse_address(request.client.host) if request.client else None
@@ -88,7 +99,7 @@ def _client_address(request: Request, services: Container) -> IPAddress | None:
 
     return client_from_headers(
         peer,
-        {name.lower(): value for name, value in request.headers.items()},
+        headers,
         header=services.settings.gate_forwarding_header,
         trusted_proxies=services.settings.trusted_proxy_networks,
     )
