@@ -40,11 +40,23 @@ OPERATOR = Actor.operator("test")
 ORIGIN = Origin(request_id="test")
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port free right now and never handed out before in this run.
+
+    The probe socket is closed before the port is used, so the kernel may offer
+    the same port to the next probe: two listeners of one test would then share
+    it. Ports already given are skipped for that reason.
+    """
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclass

@@ -37,6 +37,7 @@ from tokenward.web.asgi import ASGIApp
 log = get_logger(__name__)
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_BACKLOG = 2048  # uvicorn's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,7 @@ class Listeners:
 
 
 def bind(listener: Listener) -> socket.socket:
-    """A socket bound to the listener's address, ready for uvicorn to serve on.
+    """A socket bound to the listener's address and listening, for uvicorn to serve.
 
     Raises ConfigurationError, naming the listener and the address, if the address
     cannot be bound (in use, not local, no permission).
@@ -203,6 +204,10 @@ def bind(listener: Listener) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((listener.host, listener.port))
+        # Listening here, not in uvicorn: with SO_REUSEADDR two sockets may bind
+        # one port, and only listen() finds the clash (the API and the proxy
+        # listener configured on the same port, say).
+        sock.listen(_BACKLOG)
     except OSError as error:
         sock.close()
         raise ConfigurationError(

@@ -66,6 +66,18 @@ def test_a_taken_address_is_a_configuration_error() -> None:
             bind(Listener("proxy", "127.0.0.1", port))
 
 
+def test_two_listeners_on_one_port_is_a_configuration_error() -> None:
+    """The API and the proxy configured on one port: the second fails at bind,
+    before anything serves, although both sockets allow address reuse."""
+    first = bind(Listener("api", "127.0.0.1", 0))
+    port = first.getsockname()[1]
+    try:
+        with pytest.raises(ConfigurationError, match=f"proxy listener.*:{port}"):
+            bind(Listener("proxy", "127.0.0.1", port))
+    finally:
+        first.close()
+
+
 def test_without_an_upstream_only_the_api_listens(
     settings: Settings, clock: FrozenClock
 ) -> None:
