@@ -156,6 +156,13 @@ class Setup:
         self.run(work)
         return self.token(username, label=f"{username}-setup")
 
+    def password(self, username: str, password: str = "correct horse battery") -> str:
+        """Give `username` a local password for the web UI; returns it."""
+        self.run(
+            lambda c: c.directory.set_password(OPERATOR, ORIGIN, username, password)
+        )
+        return password
+
     def token(self, owner: str, **spec: Any) -> str:
         issued = self.issue(owner, **spec)
         return issued.secret

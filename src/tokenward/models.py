@@ -14,6 +14,7 @@ from tokenward.notify.models import ExpiryReminder, Notification
 from tokenward.policies.models import PermissionGroup, PermissionSetting, PolicyDocument
 from tokenward.requests.models import TokenRequest
 from tokenward.tokens.models import Token
+from tokenward.ui.models import UiSession
 from tokenward.upstream.models import UpstreamCredential
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PolicyDocument",
     "Token",
     "TokenRequest",
+    "UiSession",
     "UpstreamCredential",
     "User",
     "memberships",

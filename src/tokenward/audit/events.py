@@ -39,6 +39,9 @@ class AuditEvent(enum.StrEnum):
     TOKEN_REQUEST_CANCELLED = "token_request_cancelled"
     TOKEN_REQUEST_EXPIRED = "token_request_expired"
     TOKEN_REQUEST_FULFILLED = "token_request_fulfilled"
+    UI_SIGNED_IN = "ui_signed_in"
+    UI_SIGN_IN_FAILED = "ui_sign_in_failed"
+    UI_SIGNED_OUT = "ui_signed_out"
 
 
 class Outcome(enum.StrEnum):

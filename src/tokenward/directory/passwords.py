@@ -6,6 +6,7 @@ which is right for a person signing in and ruinous for every API call.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher
@@ -36,3 +37,11 @@ def verify_password(password_hash: str, password: str) -> bool:
 def generate_password() -> str:
     """A random password of 20 URL-safe characters (about 120 bits)."""
     return secrets.token_urlsafe(15)
+
+
+@functools.cache
+def unmatchable_hash() -> str:
+    """A real argon2id hash of a random password nobody knows. Checking a password
+    against it when a user has none (or does not exist) costs what a real check
+    costs, so the time of an answer does not tell which user names exist."""
+    return _hasher.hash(secrets.token_urlsafe(32))

@@ -21,7 +21,7 @@ from tokenward.audit.events import AuditEvent
 from tokenward.audit.services import CLI_ORIGIN, AuditEntry, Origin, append
 from tokenward.clock import Clock
 from tokenward.db import Database
-from tokenward.directory.models import Group
+from tokenward.directory.models import Group, User
 from tokenward.errors import ConflictError, InvalidInputError
 from tokenward.gate.changes import bump
 from tokenward.notify import producers as notify
@@ -40,7 +40,8 @@ from tokenward.policies.inactivity import (
 )
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.policies.stored import save_policy_document
-from tokenward.policies.token_policy import TokenPolicyDocument
+from tokenward.policies.token_policy import LifetimeRule, TokenPolicyDocument
+from tokenward.tokens.attributes import Tier
 from tokenward.tokens.models import Token
 
 DEFAULT_GRACE_DAYS = 7
@@ -92,6 +93,18 @@ class TokenPolicyService:
 
         async with self._db.read() as session:
             return await load_token_policy(session)
+
+    async def own_limits(self, actor: Actor) -> tuple[LifetimeRule, bool]:
+        """The lifetime rule for tokens the actor creates for themselves, and
+        whether those must be read-only: what the create form offers."""
+        async with self._db.read() as session:
+            document = await load_token_policy(session)
+            user = await session.get(User, actor.user_id) if actor.user_id else None
+            groups = [group.name for group in user.groups] if user else []
+
+        rule = document.rule_for(Tier.SELF, groups, self._default_lifetime)
+
+        return rule, document.force_read_only_for_self
 
     async def impact(
         self,

@@ -2,7 +2,8 @@
 
 A thin dispatcher sends forward-auth checks and the operations endpoints to plain
 ASGI handlers, so the hot path never runs FastAPI's routing and dependency
-injection (DESIGN, "The hot path"); everything else goes to the REST API.
+injection (DESIGN, "The hot path"); paths under /api/ go to the REST API and every
+other path to the web UI.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tokenward.policies.routes import gate_policy_router
 from tokenward.policies.routes import router as permissions_router
 from tokenward.requests.routes import router as requests_router
 from tokenward.tokens.routes import router as tokens_router
+from tokenward.ui.app import create_ui
 from tokenward.upstream.injection import InjectedCredentials
 from tokenward.upstream.routes import router as upstream_router
 from tokenward.web.asgi import Receive, Scope, Send
@@ -31,6 +33,7 @@ from tokenward.web.operations import OPERATION_PATHS, OperationsApp
 from tokenward.web.request_ids import RequestIdMiddleware
 
 API_PREFIX = "/api/v1"
+_API_ROOT = "/api/"
 
 
 class TokenwardApp:
@@ -50,6 +53,7 @@ class TokenwardApp:
         self._api_with_request_id = RequestIdMiddleware(self.api)
         self._forward_auth = ForwardAuthApp(self.runtime)
         self._operations = OperationsApp(self.runtime)
+        self._ui = RequestIdMiddleware(create_ui(container))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -59,6 +63,9 @@ class TokenwardApp:
                 return
             if path in OPERATION_PATHS:
                 await self._operations(scope, receive, send)
+                return
+            if not path.startswith(_API_ROOT):
+                await self._ui(scope, receive, send)
                 return
         await self._api_with_request_id(scope, receive, send)
 

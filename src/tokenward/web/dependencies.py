@@ -44,6 +44,11 @@ def container(request: Request) -> Container:
 def origin(
     request: Request, services: Annotated[Container, Depends(container)]
 ) -> Origin:
+    """Request fields for audit records (the REST API's dependency)."""
+    return origin_of(request, services)
+
+
+def origin_of(request: Request, services: Container) -> Origin:
     """Request fields for audit records; the request id is the one in the logs, the
     client address the one the token checks use."""
     request_id = scope_request_id(request.scope) or request_id_from(
@@ -86,6 +91,11 @@ async def actor(
 
 def _headers(request: Request) -> dict[str, str]:
     return {name.lower(): value for name, value in request.headers.items()}
+
+
+def client_address(request: Request, services: Container) -> IPAddress | None:
+    """The caller's address by the gate's rules (SPEC G5)."""
+    return _client_address(request, services, _headers(request))
 
 
 def _client_address(
