@@ -156,7 +156,11 @@ class Setup:
         self.run(work)
         return self.token(username, label=f"{username}-setup")
 
-    def password(self, username: str, password: str = "correct horse battery") -> str:
+    def password(
+        self,
+        username: str,
+        password: str = "correct horse battery",  # noqa: S107 - a test's own
+    ) -> str:
         """Give `username` a local password for the web UI; returns it."""
         self.run(
             lambda c: c.directory.set_password(OPERATOR, ORIGIN, username, password)

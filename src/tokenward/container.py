@@ -18,6 +18,7 @@ from tokenward.policies.governance import TokenPolicyService
 from tokenward.policies.services import GatePolicyService, PermissionService
 from tokenward.requests.services import TokenRequestService
 from tokenward.tokens.services import TokenService
+from tokenward.ui.sessions import SessionService
 from tokenward.upstream.check import UpstreamCheck
 from tokenward.upstream.crypto import CredentialCipher
 from tokenward.upstream.services import UpstreamCredentialService
@@ -71,6 +72,14 @@ class Container:
             self.clock,
             self.credential_cipher,
             UpstreamCheck.from_settings(settings),
+        )
+
+        self.ui_sessions = SessionService(
+            self.db,
+            self.clock,
+            self.instance_secret,
+            idle=dt.timedelta(minutes=settings.ui_session_idle_minutes),
+            lifetime=dt.timedelta(hours=settings.ui_session_hours),
         )
 
     async def close(self) -> None:

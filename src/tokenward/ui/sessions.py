@@ -21,13 +21,20 @@ from tokenward.audit.services import AuditEntry, Origin, append
 from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.directory.models import User
+from tokenward.errors import TokenwardError
 from tokenward.instance import InstanceSecret
 from tokenward.policies.permissions import Actor, Permission
 from tokenward.policies.services import actor_for
 from tokenward.ui.models import UiSession
 
+SESSION_COOKIE = "tokenward_session"
+
 # last_seen_at is written at most this often, so reading pages stays read-only.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+class ForgeryError(TokenwardError):
+    """A state change without the session's CSRF token, or sent from another site."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from tokenward import __version__
 from tokenward.container import Container
 from tokenward.gate.addresses import parse_address
 from tokenward.policies.permissions import Permission
-from tokenward.ui.sessions import SessionService
+from tokenward.ui.sessions import SESSION_COOKIE
 from tokenward.ui.signin import Authenticator, LocalPasswords, SignInThrottle
 
-COOKIE = "tokenward_session"
+COOKIE = SESSION_COOKIE
 
 # No inline script or style anywhere; htmx's own indicator style is switched off
 # (meta htmx-config in the layout) so that nothing needs 'unsafe-inline'.
@@ -64,13 +64,7 @@ class Site:
     ) -> None:
         settings = container.settings
         self.container = container
-        self.sessions = SessionService(
-            container.db,
-            container.clock,
-            container.instance_secret,
-            idle=dt.timedelta(minutes=settings.ui_session_idle_minutes),
-            lifetime=dt.timedelta(hours=settings.ui_session_hours),
-        )
+        self.sessions = container.ui_sessions
         self.authenticator: Authenticator = authenticator or LocalPasswords(
             container.db
         )

@@ -13,6 +13,7 @@ from tokenward.errors import AuthenticationError
 from tokenward.gate.addresses import IPAddress, client_from_headers, parse_address
 from tokenward.policies.permissions import Actor
 from tokenward.tokens.authentication import ApiCall
+from tokenward.ui.sessions import SESSION_COOKIE, ForgeryError
 from tokenward.web.credentials import parse_authorization
 from tokenward.web.request_ids import request_id_from, scope_request_id
 
@@ -71,8 +72,13 @@ async def actor(
     _bearer_doc: Annotated[object, Depends(_bearer)] = None,
     _basic_doc: Annotated[object, Depends(_basic)] = None,
 ) -> Actor:
-    """The caller, authenticated by a tokenward token (Bearer or Basic)."""
-    credential = parse_authorization(request.headers.get("authorization"))
+    """The caller, authenticated by a tokenward token (Bearer or Basic) or, with no
+    Authorization header, by a web UI session (SPEC I2). A session's calls that
+    change state must carry its CSRF token in X-CSRF-Token, as the pages do."""
+    header = request.headers.get("authorization")
+    if header is None and SESSION_COOKIE in request.cookies:
+        return await _session_actor(request, services)
+    credential = parse_authorization(header)
     if credential is None:
         raise AuthenticationError("a tokenward token is required (Bearer or Basic)")
 
@@ -87,6 +93,22 @@ async def actor(
     return await services.tokens.authenticate(
         credential.secret, username=credential.username, call=call
     )
+
+
+async def _session_actor(request: Request, services: Container) -> Actor:
+    cookie = request.cookies[SESSION_COOKIE]
+    person = await services.ui_sessions.resolve(cookie)
+    if person is None:
+        raise AuthenticationError("the web UI session has ended; sign in again")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        presented = request.headers.get("x-csrf-token")
+        if not services.ui_sessions.csrf_matches(cookie, presented):
+            raise ForgeryError(
+                "a change made with a web UI session needs the session's "
+                "X-CSRF-Token header; nothing was changed"
+            )
+
+    return person.actor
 
 
 def _headers(request: Request) -> dict[str, str]:

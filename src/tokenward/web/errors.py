@@ -21,6 +21,7 @@ from tokenward.errors import (
     PermissionDeniedError,
     TokenwardError,
 )
+from tokenward.ui.sessions import ForgeryError
 from tokenward.upstream.errors import (
     TooManyFailedChecksError,
     UpstreamNotConfiguredError,
@@ -31,6 +32,7 @@ from tokenward.upstream.errors import (
 _STATUS: list[tuple[type[TokenwardError], int, str]] = [
     (AuthenticationError, 401, "unauthenticated"),
     (PermissionDeniedError, 403, "forbidden"),
+    (ForgeryError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (InvalidInputError, 422, "invalid_input"),

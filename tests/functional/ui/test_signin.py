@@ -113,7 +113,9 @@ def test_sign_in_attempts_are_throttled(server: LiveServer, setup: Setup) -> Non
     password = setup.password("alice")
 
     with WebClient(server.url) as web:
-        failures = [web.sign_in("alice", "wrong password!").status_code for _ in range(5)]
+        failures = [
+            web.sign_in("alice", "wrong password!").status_code for _ in range(5)
+        ]
         refused = web.sign_in("alice", password)
 
     assert failures == [401] * 5
@@ -233,8 +235,9 @@ def test_the_sign_in_form_refuses_a_post_from_another_site(
     )
 
     assert answer.status_code == 403
-    assert "set-cookie" not in answer.headers or "tokenward_session" not in (
-        answer.headers["set-cookie"]
+    assert (
+        "set-cookie" not in answer.headers
+        or "tokenward_session" not in (answer.headers["set-cookie"])
     )
 
 

@@ -27,17 +27,13 @@ from tokenward.errors import (
     TokenwardError,
 )
 from tokenward.policies.permissions import Permission
-from tokenward.ui.sessions import SignedIn
+from tokenward.ui.sessions import ForgeryError, SignedIn
 from tokenward.ui.site import COOKIE, Site
 from tokenward.web.dependencies import origin_of
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
-
-
-class ForgeryError(TokenwardError):
-    """A state change without this session's CSRF token, or from another site."""
 
 
 @dataclass

@@ -18,12 +18,12 @@ from tokenward.audit.events import AuditEvent, Outcome
 from tokenward.audit.services import AuditEntry, Origin, append
 from tokenward.ui.pages.base import (
     CSRF_FIELD,
-    ForgeryError,
     Visit,
     error_page,
     page,
     same_origin,
 )
+from tokenward.ui.sessions import ForgeryError
 from tokenward.ui.site import COOKIE, Site
 from tokenward.web.dependencies import client_address, origin_of
 

@@ -69,7 +69,9 @@ def examples(settings: Settings, issued: IssuedToken) -> list[Example]:
     ]
 
 
-def show_secret(visit: Visit, issued: IssuedToken, *, rotated: bool = False) -> Response:
+def show_secret(
+    visit: Visit, issued: IssuedToken, *, rotated: bool = False
+) -> Response:
     """The one page that shows a secret."""
     settings = visit.services.settings
 
