@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,14 @@ class Setup:
             finally:
                 await container.close()
 
-        return asyncio.run(main())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        # A loop already runs in this thread (Playwright's sync API keeps one):
+        # the work gets a thread and a loop of its own.
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            return worker.submit(asyncio.run, main()).result()
 
     def admin(self, username: str = "admin") -> str:
         """Bootstrap an administrator and return a token of theirs."""
