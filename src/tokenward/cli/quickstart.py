@@ -126,7 +126,8 @@ def first_run_text(settings: Settings, first: FirstRun) -> str:
     lines = [
         f"tokenward is set up: {describe_database(settings)}.",
         "",
-        "Administrator, for the web UI (planned); shown now and never again:",
+        f"The web UI: {url}/ ; sign in as the administrator (shown now and never",
+        "again):",
         f"    username: {first.username}",
         f"    password: {first.password}",
         "",
