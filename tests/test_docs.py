@@ -275,3 +275,18 @@ def test_api_doc_covers_every_route(api_routes: set[tuple[str, str]]) -> None:
     assert len(documented) == len(set(documented)), "an endpoint is documented twice"
 
     assert set(documented) == api_routes
+
+
+def test_every_picture_in_the_docs_exists() -> None:
+    """Each image a document shows (the UI screenshots) is in the repository, and
+    each screenshot kept there is shown somewhere."""
+    shown = {
+        (page.parent / target).resolve()
+        for page in DOCS.rglob("*.md")
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text())
+    }
+    kept = {path.resolve() for path in (DOCS / "screenshots").glob("*.png")}
+
+    assert sorted(str(path) for path in shown - kept) == []
+    assert sorted(str(path) for path in kept - shown) == []
+    assert shown

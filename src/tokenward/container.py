@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tokenward.audit.queries import AuditLog
 from tokenward.clock import Clock, SystemClock
 from tokenward.config import Settings
 from tokenward.db import Database
@@ -40,6 +41,7 @@ class Container:
             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         self.directory = DirectoryService(self.db, self.clock)
+        self.audit = AuditLog(self.db)
         self.permissions = PermissionService(self.db, self.clock)
         self.gate_policy = GatePolicyService(self.db, self.clock)
         self.bootstrap = BootstrapService(self.db, self.clock)

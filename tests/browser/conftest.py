@@ -41,8 +41,11 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium, for the tests of one module. While Playwright's sync API is
+    active, an event loop counts as running in this thread (asyncio.run fails),
+    so it is stopped before other modules' tests."""
     executable = chromium_path()
     if executable is None:
         pytest.skip(

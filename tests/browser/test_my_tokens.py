@@ -90,11 +90,12 @@ def test_a_cross_site_form_post_is_refused(
 
 
 def test_the_forms_work_with_the_keyboard_alone(
-    page: Page, site: Site, setup: Setup
+    page: Page, site: Site, setup: Setup, screenshots: Screenshots
 ) -> None:
     setup.user("alice")
     password = setup.password("alice")
     page.goto("/signin")
+    screenshots.save(page, "signin")
 
     # The user name field has the focus; Tab moves to the password, Enter sends.
     page.keyboard.type("alice")
@@ -128,3 +129,29 @@ def test_a_narrow_screen_shows_the_whole_page(
         context.close()
 
     assert overflow <= 0
+
+
+def test_an_administrator_reads_the_audit_of_a_gate_call(
+    page: Page, site: Site, setup: Setup, screenshots: Screenshots
+) -> None:
+    """Calls on the gate are in the audit log, found by user and outcome."""
+    setup.admin()
+    secret = setup.user("alice")
+    httpx.get(  # refused: no such token
+        f"{site.gate}/rest/api/2/myself", headers={"Authorization": "Bearer tw_x"}
+    )
+    httpx.post(
+        f"{site.gate}/rest/api/2/issue",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"fields": {}},
+    )
+    sign_in(page, setup, "admin")
+
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("User").fill("alice")
+    page.get_by_label("Outcome").select_option("allowed")
+    page.get_by_role("button", name="Search").click()
+
+    expect(page.locator("table")).to_contain_text("gate_decision")
+    expect(page.locator("table")).not_to_contain_text("denied")
+    screenshots.save(page, "audit")

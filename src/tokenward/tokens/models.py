@@ -26,6 +26,8 @@ class Token(Base):
     __tablename__ = "tokens"
     __table_args__ = (
         Index("ix_tokens_owner_id_created_at", "owner_id", "created_at"),
+        # The Token Manager's default order, newest first, paged.
+        Index("ix_tokens_created_at_id", "created_at", "id"),
         Index("ix_tokens_expires_at", "expires_at"),
         Index("ix_tokens_last_used_at", "last_used_at"),
         # The scheduled jobs (expiry, reminders) look only at tokens still live.

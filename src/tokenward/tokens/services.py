@@ -41,7 +41,12 @@ from tokenward.tokens.errors import (
     TokenNotFoundError,
 )
 from tokenward.tokens.models import Token
-from tokenward.tokens.queries import TokenFilter, search_query, with_status
+from tokenward.tokens.queries import (
+    TokenFilter,
+    search_order,
+    search_query,
+    with_status,
+)
 from tokenward.tokens.specs import IssuedToken, TokenSpec, checked_values, new_token_id
 
 MAX_PAGE = 500
@@ -144,7 +149,8 @@ class TokenService:
     async def search(
         self, actor: Actor, criteria: TokenFilter
     ) -> tuple[Sequence[Token], int]:
-        """Token Manager search: matching tokens, newest first, and how many match."""
+        """Token Manager search: a page of matching tokens in the order asked for
+        (newest first by default), and how many match in all."""
         require(actor, Permission.MANAGE_TOKENS)
         if not 1 <= criteria.limit <= MAX_PAGE or criteria.offset < 0:
             raise InvalidInputError(
@@ -157,7 +163,7 @@ class TokenService:
                 select(func.count()).select_from(query.subquery())
             )
             page = await session.scalars(
-                query.order_by(Token.created_at.desc(), Token.id)
+                query.order_by(*search_order(criteria))
                 .limit(criteria.limit)
                 .offset(criteria.offset)
             )

@@ -15,12 +15,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenward.container import Container
-from tokenward.ui.pages import signin, tokens
+from tokenward.ui.pages import (
+    audit,
+    docs,
+    manage,
+    policies,
+    requests,
+    signin,
+    tokens,
+    users,
+)
 from tokenward.ui.sessions import SignedIn
 from tokenward.ui.site import COOKIE, SECURITY_HEADERS, Site
 from tokenward.web.asgi import ASGIApp, Message, Receive, Scope, Send
 
-_PAGE_MODULES = [signin, tokens]
+_PAGE_MODULES = [signin, tokens, manage, requests, policies, users, audit, docs]
 
 
 async def home(request: Request) -> Response:

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from tokenward import __version__
+from tokenward.audit.routes import router as audit_router
 from tokenward.container import Container
 from tokenward.directory.routes import router as directory_router
 from tokenward.gate.forward_auth import PREFIX as FORWARD_AUTH_PREFIX
@@ -114,6 +115,7 @@ def _api(
     api.include_router(gate_policy_router)
     api.include_router(notifications_router)
     api.include_router(requests_router)
+    api.include_router(audit_router)
     app.include_router(api)
 
     return app
