@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,7 @@ from tokenward.errors import InvalidInputError
 from tokenward.gate.changes import bump
 from tokenward.policies.models import PermissionGroup, PermissionSetting
 from tokenward.policies.permissions import Actor, Permission, require
+from tokenward.ui.models import UiSession
 
 # No whitespace and no colon: a username travels in HTTP Basic credentials.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}")
@@ -189,6 +190,8 @@ class DirectoryService:
         async with self._db.write() as session:
             user = await find_user(session, username)
             user.password_hash = password_hash
+            # A new password ends every web UI session opened with the old one.
+            await session.execute(delete(UiSession).where(UiSession.user_id == user.id))
             entry = _user_entry(AuditEvent.USER_PASSWORD_SET, actor, user, {})
             await append(session, [entry], origin=origin, now=self._clock.now())
 

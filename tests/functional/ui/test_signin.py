@@ -276,3 +276,21 @@ def test_behind_a_trusted_tls_proxy_the_cookie_is_secure(
         )
 
     assert "secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old(
+    server: LiveServer, setup: Setup
+) -> None:
+    setup.user("alice")
+    old = setup.password("alice")
+
+    with WebClient(server.url) as web:
+        web.sign_in("alice", old)
+        setup.password("alice", "a brand new passphrase")
+        ended = web.get("/tokens")
+        refused = web.sign_in("alice", old)
+        accepted = web.sign_in("alice", "a brand new passphrase")
+
+    assert ended.status_code == 303
+    assert refused.status_code == 401
+    assert accepted.status_code == 303
