@@ -7,6 +7,7 @@ that is not the REST API, forward auth or an operations endpoint here.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenward.container import Container
+from tokenward.logs import get_logger
 from tokenward.ui.pages import (
     audit,
     docs,
@@ -28,6 +30,8 @@ from tokenward.ui.pages import (
 from tokenward.ui.sessions import SignedIn
 from tokenward.ui.site import COOKIE, SECURITY_HEADERS, Site
 from tokenward.web.asgi import ASGIApp, Message, Receive, Scope, Send
+
+log = get_logger(__name__)
 
 _PAGE_MODULES = [signin, tokens, manage, requests, policies, users, audit, docs]
 
@@ -50,7 +54,13 @@ def create_ui(container: Container) -> ASGIApp:
     ]
     for module in _PAGE_MODULES:
         routes.extend(getattr(module, "routes", []))
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            HTTPException: _http_error,
+            SQLAlchemyError: _storage_unavailable,
+        },
+    )
     app.state.site = Site(container)
 
     return SecurityHeaders(app)
@@ -73,6 +83,24 @@ async def _http_error(request: Request, error: Exception) -> Response:
         person=person,
         message=message,
         back="/",
+    )
+
+
+async def _storage_unavailable(request: Request, error: Exception) -> Response:
+    """The database cannot be reached: a page that says so, 503, never a session
+    lookup (it would fail the same way) and never a half-done change."""
+    log.warning("ui_storage_unavailable", error=str(error), path=request.url.path)
+    site: Site = request.app.state.site
+
+    return site.render(
+        request,
+        "error.html",
+        status=503,
+        message=(
+            "tokenward cannot reach its database right now, so nothing was shown "
+            "or changed. Try again in a moment."
+        ),
+        back=request.url.path if request.method == "GET" else "/",
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import TEST_SECRET
 from tests.functional.gate.serving import assert_chained, check, metric
+from tests.functional.ui.browser import WebClient
 from tests.support import Setup, free_port, start_server
 from tokenward.clock import FrozenClock
 from tokenward.config import Settings
@@ -153,9 +154,11 @@ def test_gate_refuses_while_the_database_is_down_and_recovers(
     setup = Setup(settings, clock)
     cached = setup.user("alice")
     unseen = setup.token("alice", label="unseen")
+    password = setup.password("alice")
 
-    with start_server(settings, clock) as live:
+    with start_server(settings, clock) as live, WebClient(live.url) as web:
         _wait_for_listener(cluster)
+        web.sign_in("alice", password)
         assert check(live.url, cached).status_code == 200
         assert (
             metric(
@@ -170,11 +173,13 @@ def test_gate_refuses_while_the_database_is_down_and_recovers(
         ready_while_down = httpx.get(f"{live.url}/readyz", timeout=10)
         live_while_down = httpx.get(f"{live.url}/livez", timeout=10)
         page = httpx.get(f"{live.url}/metrics").text
+        ui_while_down = web.get("/tokens")
 
         cluster.control("start")
         cluster.wait_until_ready()
         recovered = _first_allowed(live.url, cached)
         recovered_unseen = check(live.url, unseen)
+        ui_recovered = web.get("/tokens")
 
     for refused in (refused_cached, refused_unseen):
         assert refused.status_code == 503
@@ -190,6 +195,11 @@ def test_gate_refuses_while_the_database_is_down_and_recovers(
     assert live_while_down.status_code == 200
     assert recovered.status_code == 200
     assert recovered_unseen.status_code == 200
+    # The web UI says what is wrong, and the session outlives the outage.
+    assert ui_while_down.status_code == 503
+    assert "cannot reach its database" in ui_while_down.text
+    assert ui_while_down.headers["content-security-policy"]
+    assert ui_recovered.status_code == 200
     records = setup.audit_trail()
     assert_chained(records)
     allowed = [
