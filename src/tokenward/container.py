@@ -41,7 +41,7 @@ class Container:
             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         self.directory = DirectoryService(self.db, self.clock)
-        self.audit = AuditLog(self.db)
+        self.audit = AuditLog(self.db, self.clock)
         self.permissions = PermissionService(self.db, self.clock)
         self.gate_policy = GatePolicyService(self.db, self.clock)
         self.bootstrap = BootstrapService(self.db, self.clock)

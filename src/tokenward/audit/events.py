@@ -42,6 +42,7 @@ class AuditEvent(enum.StrEnum):
     UI_SIGNED_IN = "ui_signed_in"
     UI_SIGN_IN_FAILED = "ui_sign_in_failed"
     UI_SIGNED_OUT = "ui_signed_out"
+    AUDIT_EXPORTED = "audit_exported"
 
 
 class Outcome(enum.StrEnum):

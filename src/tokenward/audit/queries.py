@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.audit.events import AuditEvent, Outcome
 from tokenward.audit.models import AuditRecord
+from tokenward.audit.services import AuditEntry, Origin, append
+from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.errors import InvalidInputError
 from tokenward.gate.addresses import IPAddress, IPNetwork
@@ -48,6 +50,20 @@ class AuditFilter:
     address: IPAddress | IPNetwork | None = None
     events: tuple[AuditEvent, ...] = ()
     outcome: Outcome | None = None
+
+    def described(self) -> dict[str, Any]:
+        """The criteria given, as plain values (for the record of an export)."""
+        found: dict[str, Any] = {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "user": self.user,
+            "token_id": self.token_id,
+            "address": str(self.address) if self.address is not None else None,
+            "events": [str(event) for event in self.events] or None,
+            "outcome": str(self.outcome) if self.outcome else None,
+        }
+
+        return {name: value for name, value in found.items() if value is not None}
 
     @property
     def exact(self) -> bool:
@@ -144,10 +160,12 @@ class AuditPage:
 
 
 class AuditLog:
-    """Reads the audit trail for administrators; never writes it."""
+    """Reads the audit trail for administrators. The one record it writes is of
+    an export: who took a copy of which records, and where to."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
 
     async def page(
         self,
@@ -174,13 +192,24 @@ class AuditLog:
 
         return AuditPage(records, records[-1].seq if more and records else None)
 
-    def export(self, actor: Actor, criteria: AuditFilter) -> AsyncIterator[AuditRecord]:
+    async def export(
+        self, actor: Actor, origin: Origin, criteria: AuditFilter, *, format: str
+    ) -> AsyncIterator[AuditRecord]:
         """Every record matching `criteria`, newest first, read in batches.
 
-        The permission is checked here, before the first record is read, so that a
-        refusal can still be an HTTP status rather than a broken download.
+        The permission is checked, and the export audited (`audit_exported`, with
+        the filters and the format), before the first record is read: a refusal
+        is still an HTTP status rather than a broken download, and no copy leaves
+        without a record of it.
         """
         require(actor, Permission.ADMINISTER)
+        exported = AuditEntry(
+            AuditEvent.AUDIT_EXPORTED,
+            actor=actor.name,
+            details={"format": format, "filters": criteria.described()},
+        )
+        async with self._db.write() as session:
+            await append(session, [exported], origin=origin, now=self._clock.now())
 
         return self._every(criteria)
 

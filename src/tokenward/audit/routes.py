@@ -20,7 +20,7 @@ from tokenward.audit.queries import (
     audit_filter,
 )
 from tokenward.schemas import Output
-from tokenward.web.dependencies import Caller, Services
+from tokenward.web.dependencies import Caller, RequestOrigin, Services
 
 router = APIRouter(tags=["audit"])
 # Records per chunk of a download: one chunk per batch the export reads.
@@ -111,12 +111,13 @@ async def search_audit(
 async def export_audit(
     services: Services,
     caller: Caller,
+    origin: RequestOrigin,
     criteria: Filter,
     format: ExportFormat = ExportFormat.JSONL,
 ) -> StreamingResponse:
     """Every matching record, newest first, as CSV or JSON lines, streamed
     (administrators)."""
-    records = services.audit.export(caller, criteria)
+    records = await services.audit.export(caller, origin, criteria, format=str(format))
 
     return export_response(records, format, services.clock.now())
 

@@ -242,6 +242,27 @@ def test_jsonl_export_holds_the_filtered_records(
     assert dt.datetime.fromisoformat(lines[0]["occurred_at"]) == first.occurred_at
 
 
+def test_an_export_is_itself_audited(server: LiveServer, setup: Setup) -> None:
+    """Who took a copy of which records: the export writes `audit_exported` with
+    its filters and format before the first record leaves."""
+    admin = setup.admin()
+
+    with server.client(admin) as api:
+        answer = api.get(
+            "/audit/export",
+            params={"format": "jsonl", "user": "bob", "outcome": "denied"},
+        )
+    [record] = [r for r in setup.audit_trail() if r.event == "audit_exported"]
+
+    assert answer.status_code == 200
+    assert record.actor == "admin"
+    assert record.details == {
+        "format": "jsonl",
+        "filters": {"user": "bob", "outcome": "denied"},
+    }
+    assert record.path == "/api/v1/audit/export"
+
+
 def test_only_administrators_read_the_audit_log(
     server: LiveServer, setup: Setup
 ) -> None:

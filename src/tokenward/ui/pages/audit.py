@@ -147,7 +147,9 @@ async def export(visit: Visit) -> Response:
     if requested not in set(ExportFormat):
         raise InvalidInputError("the export format is csv or jsonl", field="format")
     criteria = read_filter(typed_filters(visit))
-    records = visit.services.audit.export(visit.person.actor, criteria)
+    records = await visit.services.audit.export(
+        visit.person.actor, visit.origin, criteria, format=requested
+    )
 
     return export_response(records, ExportFormat(requested), visit.services.clock.now())
 
