@@ -3,9 +3,11 @@
     .venv/bin/python bench/pieces.py
 
 Prints microseconds per call for the decision on a cached token, the chain hash of
-one audit record, and the audit insert per record for batches of 32 and 256 (SQLite,
-durable settings). These explain bench/forward_auth.py's figures; they are not a
-substitute for it.
+one audit record, the audit insert per record for batches of 32 and 256 (SQLite,
+durable settings), and a whole forward-auth request driven through the ASGI app
+without a server: 32 at a time, their audit records committed by the writer on the
+same event loop, once for each audit mode. These explain bench/forward_auth.py's
+figures; they are not a substitute for it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from tokenward.audit.services import AuditEntry, Origin, append_many
 from tokenward.config import Settings
 from tokenward.container import Container
 from tokenward.gate.decision import GateRequest
+from tokenward.gate.forward_auth import ForwardAuthApp
 from tokenward.gate.runtime import GateRuntime
 from tokenward.migrations import upgrade
 from tokenward.policies.permissions import Actor
 from tokenward.tokens.specs import TokenSpec
+from tokenward.web.asgi import Message
 
 CALLS = 20_000
+CONCURRENT = 32
 
 
 async def main() -> None:
@@ -84,9 +89,46 @@ async def main() -> None:
             _report(
                 f"audit insert per record, batches of {size}", started, batches * size
             )
+        for durable in (True, False):
+            await _whole_requests(runtime, issued.secret, durable=durable)
     finally:
         await runtime.stop()
         await container.close()
+
+
+async def _whole_requests(runtime: GateRuntime, secret: str, *, durable: bool) -> None:
+    """Forward-auth requests through the plain ASGI app, as uvicorn would call it."""
+    runtime.gate._durable_audit = durable
+    app = ForwardAuthApp(runtime)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/auth/nginx",
+        "client": ("127.0.0.1", 40000),
+        "headers": [
+            (b"host", b"127.0.0.1:8080"),
+            (b"authorization", f"Bearer {secret}".encode()),
+            (b"x-original-method", b"GET"),
+            (b"x-original-uri", b"/rest/api/2/issue/BENCH-1"),
+            (b"user-agent", b"wrk/4.1"),
+        ],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"refused: {message}")
+
+    rounds = CALLS // CONCURRENT
+    started = time.perf_counter()
+    for _ in range(rounds):
+        await asyncio.gather(*(app(scope, receive, send) for _ in range(CONCURRENT)))
+    await runtime.audit.stop()  # what is still queued is part of the work
+    runtime.audit.start()
+    mode = "durable" if durable else "lossy"
+    _report(f"forward auth, whole request, audit {mode}", started, rounds * CONCURRENT)
 
 
 def _report(label: str, started: float, calls: int) -> None:

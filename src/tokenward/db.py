@@ -17,8 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -117,6 +117,8 @@ class Database:
         self.url = async_url(url)
         prepare_sqlite_directory(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self._busy_timeout_ms = sqlite_busy_timeout_ms
+        self._blocking: Engine | None = None
         if self.is_sqlite:
             self._reader = self._sqlite_engine(sqlite_busy_timeout_ms, immediate=False)
             self._writer = self._sqlite_engine(sqlite_busy_timeout_ms, immediate=True)
@@ -156,10 +158,34 @@ class Database:
         """Run `hook` after each committed transaction that changed gate state."""
         self._change_hooks.append(hook)
 
+    def blocking_engine(self) -> Engine:
+        """An engine with a blocking driver, for work that runs in a thread of its
+        own: the gate's audit writer, which on SQLite would otherwise cross to
+        aiosqlite's thread and back for every statement of a batch.
+
+        Its transactions are write transactions (`BEGIN IMMEDIATE` on SQLite); they
+        change no gate state, so `on_change` hooks do not hear of them.
+        """
+        if self._blocking is None:
+            url = sync_url(self.url)
+            if self.is_sqlite:
+                self._blocking = create_engine(
+                    url, connect_args={"isolation_level": None}
+                )
+                _prepare_sqlite(
+                    self._blocking, self._busy_timeout_ms, begin="BEGIN IMMEDIATE"
+                )
+            else:
+                self._blocking = create_engine(url, pool_pre_ping=True)
+
+        return self._blocking
+
     async def dispose(self) -> None:
         await self._reader.dispose()
         if self._writer is not self._reader:
             await self._writer.dispose()
+        if self._blocking is not None:
+            self._blocking.dispose()
 
     def _sqlite_engine(self, busy_timeout_ms: int, *, immediate: bool) -> AsyncEngine:
         path = make_url(self.url).database or ""
@@ -170,19 +196,28 @@ class Database:
         engine = create_async_engine(
             self.url, connect_args={"isolation_level": None}, **pool
         )
-        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql(begin)
+        _prepare_sqlite(
+            engine.sync_engine,
+            busy_timeout_ms,
+            begin="BEGIN IMMEDIATE" if immediate else "BEGIN",
+        )
 
         return engine
+
+
+def _prepare_sqlite(engine: Engine, busy_timeout_ms: int, *, begin: str) -> None:
+    """Durable WAL settings on every new connection, and `begin` to open each
+    transaction (the driver's own autocommit handling is off)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from tokenward.audit.chain import CHAINED_FIELDS, GENESIS_HASH, link
 from tokenward.audit.events import AuditEvent, Outcome
@@ -61,26 +63,46 @@ async def append(
 async def append_many(
     session: AsyncSession, items: Sequence[tuple[AuditEntry, Origin, dt.datetime]]
 ) -> list[dict[str, Any]]:
-    """Append records, each with its own origin and time, in the order given.
+    """Append records, each with its own origin and time, in the order given, within
+    the session's open transaction (see `append_rows`)."""
+    if not items:
+        return []
+
+    def in_session(sync: Session) -> list[dict[str, Any]]:
+        # What the change added goes to the database first, as a query through the
+        # session would do by itself: callers read ids and keys it fills in.
+        sync.flush()
+        return append_rows(sync.connection(), items)
+
+    return await session.run_sync(in_session)
+
+
+def append_rows(
+    connection: Connection,
+    items: Sequence[tuple[AuditEntry, Origin, dt.datetime]],
+) -> list[dict[str, Any]]:
+    """Append records to the chain within the connection's open transaction.
 
     The chain needs one writer at a time: on PostgreSQL a transaction-scoped advisory
     lock gives that; on SQLite the write transaction began IMMEDIATE and already holds
     the database's only write lock. Either way the lock lasts until the caller's
     commit, so sequence order and chain order agree.
+
+    Blocking: the services reach it through `append_many`, the gate's audit writer
+    from a thread of its own.
     """
     if not items:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        connection.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY}
         )
-
-    last = await session.execute(
+    newest = connection.execute(
         select(AuditRecord.seq, AuditRecord.hash)
         .order_by(AuditRecord.seq.desc())
         .limit(1)
-    )
-    newest = last.first()
+    ).first()
     prev_seq, prev_hash = (newest[0], newest[1]) if newest else (0, GENESIS_HASH)
 
     rows = []
@@ -89,7 +111,15 @@ async def append_many(
         row["prev_hash"] = prev_hash
         row["hash"] = prev_hash = link(prev_hash, row)
         rows.append(row)
-    await _insert(session, rows)
+    # One executemany on the driver: the gate's batches come through here, and
+    # SQLAlchemy's per-row parameter processing cost more than the gate's whole
+    # decision; so values are put in the driver's own form, exactly as the column
+    # types would store them.
+    sqlite = not postgresql and connection.dialect.name == "sqlite"
+    connection.exec_driver_sql(
+        _insert_statement("?" if sqlite else "%s"),
+        [_driver_values(row, sqlite=sqlite) for row in rows],
+    )
 
     return rows
 
@@ -97,24 +127,13 @@ async def append_many(
 _COLUMNS = (*CHAINED_FIELDS, "prev_hash", "hash")
 
 
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert rows with one executemany on the driver.
-
-    The gate's audit batches come through here, and SQLAlchemy's per-row parameter
-    processing cost more than the gate's whole decision; so values are put in the
-    driver's own form here, exactly as the column types would store them.
-    """
-    connection = await session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    marker = "?" if sqlite else "%s"
+@functools.cache
+def _insert_statement(marker: str) -> str:
     columns = ", ".join(_COLUMNS)
     markers = ", ".join([marker] * len(_COLUMNS))
     # Only constant names are interpolated; every value is a bound parameter.
     table = AuditRecord.__tablename__
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({markers})"  # noqa: S608
-    await connection.exec_driver_sql(
-        statement, [_driver_values(row, sqlite=sqlite) for row in rows]
-    )
+    return f"INSERT INTO {table} ({columns}) VALUES ({markers})"  # noqa: S608
 
 
 def _driver_values(row: dict[str, Any], *, sqlite: bool) -> tuple[Any, ...]:

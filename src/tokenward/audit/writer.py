@@ -7,6 +7,16 @@ resolves the futures, so a caller that awaits `record` knows its record is durab
 A commit costs about the same for one row as for hundreds, so under load the batch
 grows and the cost per decision falls. If the commit fails, every waiting caller
 gets AuditUnavailableError and must refuse its request (SPEC G9).
+
+A batch is written from a thread of the writer's own, through a blocking driver, in
+one hand-over: through the async drivers, every statement of a batch would cross
+to a driver thread (aiosqlite) and back, and on this project's machines each
+crossing cost more than the rows themselves.
+
+Before a batch is closed, the writer lets the event loop run for as long as records
+keep arriving (at most `gather_seconds`). Without that, the first request of a
+burst would be committed alone and the rest of the burst would wait for that
+commit before forming a batch of their own: two commits where one does.
 """
 
 from __future__ import annotations
@@ -15,14 +25,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenward.audit.services import AuditEntry, Origin, append_many
+from tokenward.audit.services import AuditEntry, Origin, append_rows
 from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.errors import TokenwardError
@@ -30,10 +39,8 @@ from tokenward.logs import get_logger
 
 log = get_logger(__name__)
 
-# Work done in the same transaction as a batch, such as coalesced usage counters.
-BatchHook = Callable[[AsyncSession], Awaitable[None]]
-# Told, once a batch's transaction has ended, whether it committed.
-SettledHook = Callable[[bool], None]
+# Rounds of the event loop in which nothing new arrived that close a batch.
+_QUIET_ROUNDS = 2
 
 
 class AuditUnavailableError(TokenwardError):
@@ -72,15 +79,16 @@ class AuditWriter:
         *,
         max_batch: int = 500,
         max_queue: int = 50_000,
+        gather_seconds: float = 0.002,
         observer: AuditObserver | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._max_batch = max_batch
+        self._gather_seconds = gather_seconds
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
-        self._hooks: list[BatchHook] = []
-        self._settled: list[SettledHook] = []
+        self._thread: ThreadPoolExecutor | None = None
         self._observer: AuditObserver = observer or _NoObserver()
         self._waiting = 0
         self.batches = 0
@@ -95,25 +103,13 @@ class AuditWriter:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def add_batch_hook(
-        self, hook: BatchHook, *, settled: SettledHook | None = None
-    ) -> None:
-        """Run `hook` in each batch's transaction; `settled` then hears whether the
-        transaction committed, so that work taken for a failed one is not lost."""
-        self._hooks.append(hook)
-        if settled is not None:
-            self._settled.append(settled)
-
     def start(self) -> None:
         if self._task is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="audit-writer")
             self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def stop(self) -> None:
-        """Write everything still queued, then stop.
-
-        Work the hooks hold back for a later batch (usage counters) is theirs to
-        flush after this returns.
-        """
+        """Write everything still queued, then stop."""
         if self._task is None:
             return
         await self._queue.join()
@@ -121,6 +117,9 @@ class AuditWriter:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
 
     async def record(self, entry: AuditEntry, origin: Origin) -> None:
         """Queue one record and return once it is durable.
@@ -150,15 +149,12 @@ class AuditWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = await self._gather()
             started = time.perf_counter()
             try:
                 await self._commit(batch)
             except Exception as error:  # any failure refuses the whole batch
                 self.failures += 1
-                self._settle(durable=False)
                 self._observer.records_failed(len(batch))
                 # A database that is down is an operator's matter, not a bug: one
                 # line each, no traceback.
@@ -175,7 +171,6 @@ class AuditWriter:
                         )
             else:
                 self.batches += 1
-                self._settle(durable=True)
                 self._observer.batch_committed(
                     len(batch), time.perf_counter() - started
                 )
@@ -187,17 +182,34 @@ class AuditWriter:
                 for _ in batch:
                     self._queue.task_done()
 
-    def _settle(self, *, durable: bool) -> None:
-        for settled in self._settled:
-            settled(durable)
+    async def _gather(self) -> list[_Pending]:
+        """The next batch: what is queued, plus what arrives while the loop is busy
+        with requests already received."""
+        batch = [await self._queue.get()]
+        deadline = time.perf_counter() + self._gather_seconds
+        quiet = 0
+        while len(batch) < self._max_batch:
+            if not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                quiet = 0
+            elif quiet < _QUIET_ROUNDS and time.perf_counter() < deadline:
+                # A request read in this round reaches the queue in the next one.
+                quiet += 1
+                await asyncio.sleep(0)
+            else:
+                break
+
+        return batch
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        async with self._db.write() as session:
-            await append_many(
-                session, [(p.entry, p.origin, p.occurred_at) for p in batch]
-            )
-            for hook in self._hooks:
-                await hook(session)
+        items = [(p.entry, p.origin, p.occurred_at) for p in batch]
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._write, items)
+
+    def _write(self, items: list[tuple[AuditEntry, Origin, dt.datetime]]) -> None:
+        """In the writer's thread: one transaction, committed on return."""
+        with self._db.blocking_engine().begin() as connection:
+            append_rows(connection, items)
 
 
 def _retrieve(done: asyncio.Future[None]) -> None:

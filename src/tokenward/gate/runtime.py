@@ -3,6 +3,8 @@ started and stopped with the server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
@@ -40,7 +42,7 @@ class GateRuntime:
         self.cache = TokenCache(max_entries=settings.gate_cache_size)
         self.audit = AuditWriter(container.db, container.clock, observer=self.metrics)
         self.usage = UsageRecorder()
-        self.audit.add_batch_hook(self.usage.flush, settled=self.usage.settle)
+        self._usage_task: asyncio.Task[None] | None = None
         self.trusted_proxies: tuple[IPNetwork, ...] = settings.trusted_proxy_networks
         self.forwarding_header: ForwardingHeader = settings.gate_forwarding_header
         self.identity = IdentityHeaders(
@@ -106,6 +108,7 @@ class GateRuntime:
     async def start(self) -> None:
         self.audit.start()
         self.watcher.start()
+        self._usage_task = asyncio.create_task(self._write_usage(), name="usage")
         self.running = True
 
     async def stop(self) -> None:
@@ -116,13 +119,35 @@ class GateRuntime:
         """
         self.running = False
         await self.watcher.stop()
+        if self._usage_task is not None:
+            self._usage_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._usage_task
+            self._usage_task = None
         await self.audit.stop()
+        await self._flush_usage(force=True)
+        log.info("gate_stopped", audit_batches=self.audit.batches)
+
+    async def _write_usage(self) -> None:
+        """Write the coalesced usage counts once per interval, in a transaction of
+        their own: a failure to write them never refuses a request."""
+        while True:
+            await asyncio.sleep(self.usage.flush_interval)
+            await self._flush_usage(force=False)
+
+    async def _flush_usage(self, *, force: bool) -> None:
+        """Write what usage gathered; what a failed write took is kept for the
+        next one."""
         try:
             async with self.db.write() as session:
-                await self.usage.flush(session, force=True)
-        except (SQLAlchemyError, OSError) as error:
+                await self.usage.flush(session, force=force)
+        except Exception as error:  # the counts taken are kept for the next flush
             self.usage.settle(durable=False)
-            log.exception("usage_flush_failed", error=str(error))
+            # A database that is down is an operator's matter: one line, no traceback.
+            log.error(  # noqa: TRY400
+                "usage_flush_failed",
+                error=str(error),
+                exc_info=not isinstance(error, SQLAlchemyError | OSError),
+            )
         else:
             self.usage.settle(durable=True)
-        log.info("gate_stopped", audit_batches=self.audit.batches)

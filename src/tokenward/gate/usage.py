@@ -1,5 +1,6 @@
 """Token usage (last used, from where, how often), coalesced in memory and written
-with the audit batches: one UPDATE per token per flush, never one per request."""
+once per interval by the gate's runtime: one UPDATE per token per flush, never one
+per request."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class UsageRecorder:
         self._pending: dict[str, _Usage] = {}
         # Uses written by the transaction in progress; handed back if it fails.
         self._taken: dict[str, _Usage] = {}
-        self._flush_interval = flush_interval
+        self.flush_interval = flush_interval
         self._monotonic = monotonic
         self._last_flush = monotonic()
 
@@ -52,7 +53,7 @@ class UsageRecorder:
         The caller owns the transaction and must call `settle` once it has
         committed or failed.
         """
-        due = self._monotonic() - self._last_flush >= self._flush_interval
+        due = self._monotonic() - self._last_flush >= self.flush_interval
         if not self._pending or not (due or force):
             return
         pending, self._pending = self._pending, {}

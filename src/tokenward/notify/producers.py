@@ -158,7 +158,7 @@ class AddressUse:
 async def addresses_seen(session: AsyncSession, uses: Sequence[AddressUse]) -> None:
     """Tell owners of tokens used from an address new to them, when enabled.
 
-    Called by the gate's usage flush inside its audit batch. A failure here is
+    Called by the gate's usage flush, in its transaction. A failure here is
     logged and rolled back to a savepoint, never passed on: an alert that cannot be
     queued must not cost the batch, whose requests would be refused.
     """

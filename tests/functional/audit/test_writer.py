@@ -1,5 +1,6 @@
 """The audit writer of the gate (SPEC A2, A3, G9): group commit, refusal when a
-batch cannot be committed, complete records, and usage counters written in batches.
+batch cannot be committed, complete records, and usage counters written in batches
+of their own.
 
 Most tests drive a real GateRuntime on the test database directly, without HTTP,
 so that many decisions can be made to wait on the writer at the same moment.
@@ -115,6 +116,28 @@ def test_concurrent_decisions_share_batches(setup: Setup) -> None:
     assert 1 <= batches < CONCURRENT
     recorded = {record.request_id for record in setup.audit_trail()}
     assert {f"together-{n}" for n in range(CONCURRENT)} <= recorded
+
+
+def test_a_burst_spread_over_loop_rounds_is_committed_once(setup: Setup) -> None:
+    """Records that arrive while the writer is starting a batch join it: requests
+    read in one round of the event loop reach the writer in the next, and they
+    must not wait for a commit of the first one alone."""
+    entry = AuditEntry(AuditEvent.GATE_DECISION, outcome=Outcome.ALLOWED)
+
+    async def work(runtime: GateRuntime) -> int:
+        async def one(n: int) -> None:
+            for _ in range(n % 2):  # every other record comes one round later
+                await asyncio.sleep(0)
+            await runtime.audit.record(entry, Origin(request_id=f"burst-{n}"))
+
+        before = runtime.audit.batches
+        await asyncio.gather(*(one(n) for n in range(20)))
+
+        return runtime.audit.batches - before
+
+    assert _with_runtime(setup, work) == 1
+    recorded = {record.request_id for record in setup.audit_trail()}
+    assert {f"burst-{n}" for n in range(20)} <= recorded
 
 
 def test_a_failed_commit_refuses_every_waiting_caller(
@@ -292,27 +315,28 @@ def _recent_distinct(addresses: list[str], limit: int) -> list[str]:
     return found[:limit]
 
 
-def test_uses_taken_for_a_failed_batch_are_kept(
+def test_uses_taken_by_a_failed_flush_are_kept(
     setup: Setup, settings: Settings
 ) -> None:
-    """Uses whose counter update went down with a failed batch are written with a
-    later one: none is lost."""
+    """Uses whose counter update failed are written with a later flush: none is
+    lost, and the failure refuses no request (the audit records are written apart
+    from the counters)."""
     setup.user("alice")
     issued = setup.issue("alice", label="ci")
 
     async def work(runtime: GateRuntime) -> list[Reason]:
         first = await runtime.gate.check(_request(issued.secret), _meta("first"))
-        # Past the flush interval, the next batch takes the first use with it.
-        await asyncio.sleep(USAGE_INTERVAL)
         with table_gone(settings, "tokens"):
-            lost = await runtime.gate.check(_request(issued.secret), _meta("lost"))
+            during = await runtime.gate.check(_request(issued.secret), _meta("during"))
+            # Past the flush interval: a flush takes both uses, and fails.
+            await asyncio.sleep(USAGE_INTERVAL)
         last = await runtime.gate.check(_request(issued.secret), _meta("last"))
 
-        return [first.decision.reason, lost.decision.reason, last.decision.reason]
+        return [first.decision.reason, during.decision.reason, last.decision.reason]
 
     reasons = _with_runtime(setup, work)
 
-    assert reasons == [Reason.TOKEN_VALID, Reason.UNAVAILABLE, Reason.TOKEN_VALID]
+    assert reasons == [Reason.TOKEN_VALID] * 3
 
     async def stored(container: Container) -> int | None:
         async with container.db.read() as session:
@@ -320,7 +344,9 @@ def test_uses_taken_for_a_failed_batch_are_kept(
                 select(Token.use_count).where(Token.id == issued.token.id)
             )
 
-    assert setup.run(stored) == 2
+    assert setup.run(stored) == 3
+    recorded = {record.request_id for record in setup.audit_trail()}
+    assert {"first", "during", "last"} <= recorded
 
 
 def test_lossy_mode_answers_allows_without_waiting(

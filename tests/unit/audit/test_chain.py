@@ -96,3 +96,25 @@ def test_fields_outside_the_chain_are_ignored() -> None:
     extended = {**RECORD, "hash": "f" * 64, "prev_hash": "e" * 64}
 
     assert link(GENESIS_HASH, extended) == link(GENESIS_HASH, RECORD)
+
+
+def test_the_canonical_form_is_fixed() -> None:
+    """Known answers: records already stored were hashed in this exact form, so any
+    change to it (spacing, key order, escaping, time format) breaks their chain."""
+    record = {
+        **RECORD,
+        "path": "/über/ä",
+        "details": {"z": "é ü", "a": [1, {"y": 2, "b": None}]},
+    }
+
+    assert (
+        canonical_content(record)
+        == (
+            '[7,"2026-06-01T12:00:00.000000+00:00","token_created","success",null,'
+            '"alice","bob","0123456789abcdef","192.0.2.1","POST","/über/ä","curl/8",'
+            '"req-1",{"a":[1,{"b":null,"y":2}],"z":"é ü"}]'
+        ).encode()
+    )
+    assert link(GENESIS_HASH, record) == (
+        "1d6219f2be9cdd3cb601992a78508882549a1d745864fd6490b23ec90d510288"
+    )
