@@ -3,10 +3,11 @@
     .venv/bin/python bench/pieces.py
 
 Prints microseconds per call for the decision on a cached token, the chain hash of
-one audit record, the audit insert per record for batches of 32 and 256 (SQLite,
+one audit record, a hand-over to another thread and back (what each statement
+through aiosqlite pays), the audit insert per record for batches of 32 and 256 (SQLite,
 durable settings), and a whole forward-auth request driven through the ASGI app
-without a server: 32 at a time, their audit records committed by the writer on the
-same event loop, once for each audit mode. These explain bench/forward_auth.py's
+without a server: 32 at a time, their audit records committed by the writer as in
+the server, once for each audit mode. These explain bench/forward_auth.py's
 figures; they are not a substitute for it.
 """
 
@@ -17,6 +18,7 @@ import datetime as dt
 import ipaddress
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from tokenward.audit.chain import link
 from tokenward.audit.events import AuditEvent, Outcome
@@ -65,6 +67,13 @@ async def main() -> None:
         for _ in range(CALLS):
             link("0" * 64, row)
         _report("chain hash of one record", started, CALLS)
+
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1) as thread:
+            started = time.perf_counter()
+            for _ in range(CALLS // 10):
+                await loop.run_in_executor(thread, int)
+            _report("hand-over to a thread and back", started, CALLS // 10)
 
         entry = AuditEntry(
             AuditEvent.GATE_DECISION,

@@ -115,7 +115,7 @@ def append_rows(
     # SQLAlchemy's per-row parameter processing cost more than the gate's whole
     # decision; so values are put in the driver's own form, exactly as the column
     # types would store them.
-    sqlite = not postgresql and connection.dialect.name == "sqlite"
+    sqlite = connection.dialect.name == "sqlite"
     connection.exec_driver_sql(
         _insert_statement("?" if sqlite else "%s"),
         [_driver_values(row, sqlite=sqlite) for row in rows],

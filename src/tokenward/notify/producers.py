@@ -160,7 +160,7 @@ async def addresses_seen(session: AsyncSession, uses: Sequence[AddressUse]) -> N
 
     Called by the gate's usage flush, in its transaction. A failure here is
     logged and rolled back to a savepoint, never passed on: an alert that cannot be
-    queued must not cost the batch, whose requests would be refused.
+    queued must not cost the usage counts written with it.
     """
     fresh = [use for use in uses if use.new]
     if not fresh:

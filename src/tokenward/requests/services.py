@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.audit.events import AuditEvent
-from tokenward.audit.services import AuditEntry, Origin, append
+from tokenward.audit.services import Origin, append
 from tokenward.clock import Clock
 from tokenward.db import Database
 from tokenward.directory.models import User
@@ -29,13 +28,12 @@ from tokenward.policies.enforcement import NewToken, conform_new_token
 from tokenward.policies.permissions import Actor, Permission, require
 from tokenward.requests import rules
 from tokenward.requests.expiry import expire_requests
+from tokenward.requests.generation import generation_records, requested_token
 from tokenward.requests.models import OPEN, RequestStatus, TokenRequest
 from tokenward.requests.transitions import entry, move, require_status, with_status
-from tokenward.tokens import attributes, format
+from tokenward.tokens import attributes
 from tokenward.tokens.attributes import Scope, Tier
-from tokenward.tokens.digest import token_digest
-from tokenward.tokens.models import Token
-from tokenward.tokens.specs import IssuedToken, new_token_id
+from tokenward.tokens.specs import IssuedToken
 
 MAX_PAGE = 500
 
@@ -300,22 +298,14 @@ class TokenRequestService:
                 lifetime_days=lifetime,
                 networks=networks,
             )
-            secret = format.generate(self._prefix)
-            token = Token(
-                id=new_token_id(),
-                digest=token_digest(self._key, secret),
-                owner=request.requester,
-                creator=request.requester,
-                label=request.label,
-                tier=str(Tier.REQUEST),
-                created_at=now,
+            token, secret = requested_token(
+                request,
+                key=self._key,
+                prefix=self._prefix,
+                now=now,
                 expires_at=expires_at,
-                scope=str(scope),
-                allowed_networks=networks,
-                header_restrictions={},
-                rate_limit_per_minute=None,
-                use_count=0,
-                last_used_from=[],
+                scope=scope,
+                networks=networks,
             )
             session.add(token)
             await session.flush()
@@ -328,30 +318,8 @@ class TokenRequestService:
                 token_id=token.id,
                 closed_at=now,
             )
-            details: dict[str, Any] = {
-                "label": token.label,
-                "scope": token.scope,
-                "tier": token.tier,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "allowed_networks": networks,
-                "request_id": request.id,
-                "approved_by": request.decided_by,
-            }
-            created = AuditEntry(
-                AuditEvent.TOKEN_CREATED,
-                actor=actor.name,
-                subject=actor.name,
-                token_id=token.id,
-                details=details,
-            )
-            fulfilled = entry(
-                AuditEvent.TOKEN_REQUEST_FULFILLED,
-                actor,
-                request,
-                token_id=token.id,
-                approved_by=request.decided_by,
-            )
-            await append(session, [created, fulfilled], origin=origin, now=now)
+            records = generation_records(actor, request, token)
+            await append(session, records, origin=origin, now=now)
 
         return IssuedToken(token=token, secret=secret)
 
